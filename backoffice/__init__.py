@@ -1,0 +1,45 @@
+"""The Flask-Admin back-office, mounted at /admin."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from commerce import db
+
+
+def init_app(app: Flask) -> Admin:
+    """Mount the back-office: sign-in pages and every admin view, grouped by menu category."""
+    from backoffice import auth
+    from backoffice.audit import AuditEntryAdmin
+    from backoffice.home import HomeView
+    from backoffice.staff import PermissionsView, StaffUserAdmin
+    from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
+    from commerce.audit import AuditEntry
+    from commerce.events import OutboxEvent
+    from commerce.staff.models import StaffUser
+
+    app.register_blueprint(auth.bp)
+    admin = Admin(
+        app,
+        name="Back-office",
+        url="/admin",
+        index_view=HomeView(name="Home", url="/admin", endpoint="admin"),
+        theme=Bootstrap4Theme(base_template="backoffice/layout.html", fluid=True),
+    )
+    admin.add_view(
+        StaffUserAdmin(StaffUser, db, name="Staff", category="Settings", endpoint="staff")
+    )
+    admin.add_view(
+        PermissionsView(name="Roles & permissions", category="Settings", endpoint="permissions")
+    )
+    admin.add_view(
+        AuditEntryAdmin(AuditEntry, db, name="Audit trail", category="System", endpoint="audit")
+    )
+    admin.add_view(
+        OutboxEventAdmin(OutboxEvent, db, name="Events", category="System", endpoint="outbox")
+    )
+    admin.add_view(FailedJobsView(name="Failed jobs", category="System", endpoint="failed_jobs"))
+    admin.add_view(MailboxView(name="Mailbox", category="System", endpoint="mailbox"))
+    return admin

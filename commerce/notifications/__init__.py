@@ -1,0 +1,1 @@
+"""Email (SMTP) and SMS adapters, and the message templates."""

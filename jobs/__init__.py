@@ -1,0 +1,1 @@
+"""Background work: event handlers by name, the outbox relay, the RQ worker and the schedule."""

@@ -1,0 +1,16 @@
+"""The storefront JSON API, mounted at /api/v1."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprint (token-authenticated, so exempt from the cookie CSRF check)."""
+    from storefront_api import health, openapi  # noqa: F401  (routes)
+
+    csrf = app.extensions["csrf"]
+    csrf.exempt(api)
+    app.register_blueprint(api)

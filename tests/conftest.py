@@ -1,0 +1,140 @@
+"""Test fixtures on real PostgreSQL and Redis.
+
+With DATABASE_URL / REDIS_URL unset, the embedded servers start under instance/test-*; when set, the
+suite uses a `commerce_test` database on that server and Redis database 15, never the URLs' own
+data.
+The schema is built once per session by running the migrations. Each test runs inside a transaction
+that is rolled back (SQLAlchemy's "join a session into an external transaction" recipe); tests
+marked
+`committed` write real rows (workers, concurrency) and the tables are emptied after them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from commerce import db, embedded
+from commerce.kv import get_redis
+from commerce.notifications import sink
+from tests import factories
+from wsgi import ROOT, create_app
+
+TEST_DATABASE = "commerce_test"
+
+
+def _test_redis_url() -> str:
+    external = os.environ.get("REDIS_URL")
+    if not external:
+        return embedded.start_redis(ROOT / "instance" / "test-redis")
+    # Keep the external server's own data: tests use database 15.
+    if external.startswith("unix://"):
+        return (
+            re.sub(r"([?&])db=\d+", r"\1db=15", external)
+            if "db=" in external
+            else (external + ("&" if "?" in external else "?") + "db=15")
+        )
+    return re.sub(r"(/\d+)?$", "/15", external.split("?")[0], count=1)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    server = os.environ.get("DATABASE_URL") or embedded.start_postgres(
+        ROOT / "instance" / "test-postgres"
+    )
+    database_url = embedded.create_database(server, TEST_DATABASE, drop_first=True)
+    app = create_app(
+        APP_ENV="test",
+        TESTING=True,
+        SECRET_KEY="test-secret-key",
+        DATABASE_URL=database_url,
+        REDIS_URL=_test_redis_url(),
+        SMTP_URL=None,
+        MAIL_SINK_DIR=str(tmp_path_factory.mktemp("mail")),
+        PUBLIC_URL="http://shop.test",
+        SIGNIN_MAX_FAILURES=5,
+        SIGNIN_WINDOW_SECONDS=900,
+    )
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        get_redis().flushdb()
+    yield app
+    with app.app_context():
+        db.engine().dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_side_stores(app: Flask) -> Iterator[None]:
+    """Empty Redis and the mail sink before each test."""
+    with app.app_context():
+        get_redis().flushdb()
+        sink.clear(app.config["MAIL_SINK_DIR"])
+    yield
+
+
+@pytest.fixture
+def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[object]:
+    """The app's scoped session inside an outer transaction rolled back after the test."""
+    if request.node.get_closest_marker("committed"):
+        with app.app_context():
+            yield db.session
+            db.session.remove()
+            truncate_all()
+        return
+    with app.app_context():
+        connection = db.engine().connect()
+        outer = connection.begin()
+        db.session.remove()
+        db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            outer.rollback()
+            connection.close()
+            db.session.configure(bind=db.engine(), join_transaction_mode="conservative_savepoint")
+
+
+def truncate_all() -> None:
+    """Empty every table (after a test that committed rows)."""
+    from commerce.db import Base
+
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine().begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app: Flask, db_session: object) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox(app: Flask):
+    """Read the messages the SMTP sink caught: mailbox() -> [email.message.Message]."""
+
+    def read() -> list:
+        return [message for _key, message in sink.read_messages(Path(app.config["MAIL_SINK_DIR"]))]
+
+    return read
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient, db_session: object):
+    """sign_in(role="admin") -> (client, user): a staff user of `role`, signed in on `client`."""
+
+    def do(role: str = "admin", **overrides) -> tuple[FlaskClient, object]:
+        password = overrides.pop("password", factories.PASSWORD)
+        user = factories.make_staff(role=role, password=password, **overrides)
+        factories.sign_in(client, user.email, password)
+        return client, user
+
+    return do
