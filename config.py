@@ -1,8 +1,8 @@
 """Settings read from the environment (12-factor), with small typed parsers.
 
 `load_config()` returns a plain dict that `wsgi.create_app` puts into `app.config`. In production
-(`APP_ENV=production`) it refuses to start without the secrets and servers it needs and names what is
-missing; in development and tests the embedded PostgreSQL and Redis stand in for unset URLs.
+(`APP_ENV=production`) it refuses to start without the secrets and servers it needs and names
+what is missing; in development and tests the embedded PostgreSQL and Redis stand in for unset URLs.
 """
 
 from __future__ import annotations

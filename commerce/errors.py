@@ -81,7 +81,8 @@ class AccountLocked(DomainError):
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, (retry_after + 59) // 60)
         super().__init__(
-            f"Too many failed sign-ins. Try again in {minutes} minute{'' if minutes == 1 else 's'}.",
+            f"Too many failed sign-ins. Try again in {minutes} "
+            f"minute{'' if minutes == 1 else 's'}.",
             details={"retry_after": retry_after},
         )
         self.retry_after = retry_after

@@ -21,7 +21,6 @@ from commerce.errors import (
     InvalidCredentials,
     InvalidInput,
     NotFound,
-    PermissionDenied,
 )
 from commerce.kv import get_redis
 from commerce.staff import throttle
@@ -117,8 +116,7 @@ def create_staff_user(
 
 
 def update_staff_user(user_id: int, changes: Mapping[str, Any], *, actor: Actor) -> StaffUser:
-    """Change email, name, role or active flag. Raises NotFound, InvalidInput, Conflict,
-    PermissionDenied.
+    """Change email, name, role or active flag. Raises NotFound, InvalidInput, Conflict.
 
     An admin cannot demote or deactivate themselves, so the shop always keeps the admin who acted.
     """
