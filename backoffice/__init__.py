@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -20,6 +22,13 @@ def init_app(app: Flask) -> Admin:
     from commerce.events import OutboxEvent
     from commerce.staff.models import StaffUser
 
+    # Flask-Admin 2.2 prefers a Flask-SQLAlchemy object to a session; we use plain SQLAlchemy, whose
+    # scoped session it still supports.
+    warnings.filterwarnings(
+        "ignore",
+        message="Passing a session object directly is deprecated",
+        category=DeprecationWarning,
+    )
     app.register_blueprint(auth.bp)
     admin = Admin(
         app,
@@ -29,16 +38,20 @@ def init_app(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="backoffice/layout.html", fluid=True),
     )
     admin.add_view(
-        StaffUserAdmin(StaffUser, db, name="Staff", category="Settings", endpoint="staff")
+        StaffUserAdmin(StaffUser, db.session, name="Staff", category="Settings", endpoint="staff")
     )
     admin.add_view(
         PermissionsView(name="Roles & permissions", category="Settings", endpoint="permissions")
     )
     admin.add_view(
-        AuditEntryAdmin(AuditEntry, db, name="Audit trail", category="System", endpoint="audit")
+        AuditEntryAdmin(
+            AuditEntry, db.session, name="Audit trail", category="System", endpoint="audit"
+        )
     )
     admin.add_view(
-        OutboxEventAdmin(OutboxEvent, db, name="Events", category="System", endpoint="outbox")
+        OutboxEventAdmin(
+            OutboxEvent, db.session, name="Events", category="System", endpoint="outbox"
+        )
     )
     admin.add_view(FailedJobsView(name="Failed jobs", category="System", endpoint="failed_jobs"))
     admin.add_view(MailboxView(name="Mailbox", category="System", endpoint="mailbox"))

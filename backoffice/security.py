@@ -109,6 +109,8 @@ def require_permission(permission: str) -> Callable[[F], F]:
     return decorate
 
 
+KNOWN_PERMISSIONS = frozenset(all_permissions())
+
 # Flask-Admin view method -> the action it needs on the view's resource.
 ADMIN_METHOD_ACTIONS = {
     "index_view": "view",
@@ -143,6 +145,8 @@ class PermissionMixin:
 
     def _handle_view(self, name: str, **kwargs: Any):
         permission = self._permission_for(name)
+        if permission not in KNOWN_PERMISSIONS:
+            abort(404)  # e.g. "create" on the read-only audit trail: the page does not exist
         if not has_permission(permission):
             return deny(permission)
         return None

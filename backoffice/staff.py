@@ -29,7 +29,7 @@ class StaffCreateForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=staff.MIN_PASSWORD_LENGTH, max=1024)],
+        validators=[DataRequired(), Length(max=1024)],
         description=f"At least {staff.MIN_PASSWORD_LENGTH} characters. "
         "A welcome email is sent; share the password another way.",
     )

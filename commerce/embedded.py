@@ -56,6 +56,50 @@ def start_redis(data_dir: str | Path) -> str:
         return f"unix://{client.socket_file}"
 
 
+def stop_redis(data_dir: str | Path) -> None:
+    """Shut down the embedded Redis of `data_dir` that this process started (no save)."""
+    key = f"redis:{Path(data_dir).resolve()}"
+    with _lock:
+        client = _handles.pop(key, None)
+    if client is not None:
+        try:
+            client.shutdown(nosave=True)
+        except Exception:  # already gone; the connection drop on shutdown is expected too
+            log.debug("embedded Redis in %s was already stopped", data_dir)
+
+
+def _admin_conninfo(server_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from commerce.db import sqlalchemy_url
+
+    return (
+        make_url(sqlalchemy_url(server_url))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+
+
+def list_databases(server_url: str, *, prefix: str = "") -> list[str]:
+    """Names of the databases on the server at `server_url` starting with `prefix`."""
+    import psycopg
+
+    with psycopg.connect(_admin_conninfo(server_url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s",
+            (prefix.replace("_", r"\_") + "%",),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database `name` on the server at `server_url` if it exists (disconnecting its users)."""
+    import psycopg
+
+    with psycopg.connect(_admin_conninfo(server_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def create_database(server_url: str, name: str, *, drop_first: bool = False) -> str:
     """Create database `name` on the server at `server_url` if absent. Returns the URL naming it."""
     import psycopg
@@ -63,13 +107,11 @@ def create_database(server_url: str, name: str, *, drop_first: bool = False) -> 
 
     from commerce.db import sqlalchemy_url
 
-    url = make_url(sqlalchemy_url(server_url))
-    admin = url.set(drivername="postgresql")
-    conninfo = admin.render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(_admin_conninfo(server_url), autocommit=True) as conn:
         if drop_first:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(sqlalchemy_url(server_url))
     return url.set(database=name).render_as_string(hide_password=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,13 +29,14 @@ from commerce.notifications import sink
 from tests import factories
 from wsgi import ROOT, create_app
 
-TEST_DATABASE = "commerce_test"
+# One database (and embedded Redis) per pytest process, so two runs on one machine never collide.
+TEST_DATABASE = f"commerce_test_{os.getpid()}"
 
 
 def _test_redis_url() -> str:
     external = os.environ.get("REDIS_URL")
     if not external:
-        return embedded.start_redis(ROOT / "instance" / "test-redis")
+        return embedded.start_redis(ROOT / "instance" / f"test-redis-{os.getpid()}")
     # Keep the external server's own data: tests use database 15.
     if external.startswith("unix://"):
         return (
@@ -45,11 +47,21 @@ def _test_redis_url() -> str:
     return re.sub(r"(/\d+)?$", "/15", external.split("?")[0], count=1)
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own app context (and so its own `g`), as in
+    production, even though the test itself holds an app context for factories and queries."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     server = os.environ.get("DATABASE_URL") or embedded.start_postgres(
         ROOT / "instance" / "test-postgres"
     )
+    _drop_stale_test_databases(server)
     database_url = embedded.create_database(server, TEST_DATABASE, drop_first=True)
     app = create_app(
         APP_ENV="test",
@@ -59,16 +71,39 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         REDIS_URL=_test_redis_url(),
         SMTP_URL=None,
         MAIL_SINK_DIR=str(tmp_path_factory.mktemp("mail")),
-        PUBLIC_URL="http://shop.test",
+        PUBLIC_URL="http://shop.example",
         SIGNIN_MAX_FAILURES=5,
         SIGNIN_WINDOW_SECONDS=900,
     )
+    app.test_client_class = FreshContextClient
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         get_redis().flushdb()
     yield app
     with app.app_context():
         db.engine().dispose()
+    embedded.drop_database(server, TEST_DATABASE)
+    if not os.environ.get("REDIS_URL"):
+        embedded.stop_redis(ROOT / "instance" / f"test-redis-{os.getpid()}")
+        shutil.rmtree(ROOT / "instance" / f"test-redis-{os.getpid()}", ignore_errors=True)
+
+
+def _drop_stale_test_databases(server: str) -> None:
+    """Drop test databases left by runs that were killed (their process no longer exists)."""
+    for name in embedded.list_databases(server, prefix="commerce_test_"):
+        pid = name.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            embedded.drop_database(server, name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +135,7 @@ def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[object]:
             db.session.remove()
             outer.rollback()
             connection.close()
-            db.session.configure(bind=db.engine(), join_transaction_mode="conservative_savepoint")
+            db.session.configure(bind=db.engine(), join_transaction_mode="conditional_savepoint")
 
 
 def truncate_all() -> None:

@@ -20,7 +20,7 @@ def make_staff(role: str = "admin", **overrides) -> StaffUser:
     """Create a staff user through the service (audit row, welcome event)."""
     n = next(_counter)
     values = {
-        "email": f"staff{n}@shop.test",
+        "email": f"staff{n}@shop.example",
         "name": f"Staff Member {n}",
         "role": role,
         "password": PASSWORD,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage as MimeMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,7 @@ def send_email(
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Message-ID"] = make_msgid(domain="shop.local")
+    message["Date"] = format_datetime(utcnow())
     message["X-Template"] = template
     message.set_content(text)
     message.add_alternative(html, subtype="html")

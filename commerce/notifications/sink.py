@@ -7,11 +7,14 @@ reads.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import mailbox
 import socket
 import threading
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
+from typing import BinaryIO
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
@@ -23,7 +26,12 @@ _controllers: dict[str, Controller] = {}
 def _box(path: Path) -> mailbox.Maildir:
     for sub in ("cur", "new", "tmp"):
         (path / sub).mkdir(parents=True, exist_ok=True)
-    return mailbox.Maildir(str(path), create=True)
+    # Parse with the modern policy so callers get EmailMessage (get_body, get_content).
+    return mailbox.Maildir(str(path), factory=_parse, create=True)
+
+
+def _parse(fp: BinaryIO) -> EmailMessage:
+    return email.message_from_binary_file(fp, policy=email.policy.default)  # type: ignore[return-value]
 
 
 def _free_port() -> int:
@@ -46,24 +54,30 @@ def ensure_sink(maildir: str | Path) -> str:
         return f"smtp://{controller.hostname}:{controller.port}"
 
 
-def read_messages(maildir: str | Path) -> list[tuple[str, Message]]:
+def read_messages(maildir: str | Path) -> list[tuple[str, EmailMessage]]:
     """Every captured message as (key, message), newest first. An absent Maildir reads as empty."""
     path = Path(maildir)
     if not path.exists():
         return []
     box = _box(path)
-    items = [(key, box.get_message(key)) for key in box.iterkeys()]
-    items.sort(key=lambda item: item[1].get_date(), reverse=True)
+    items = [(key, box[key]) for key in box.iterkeys()]
+    # Maildir keys start with the delivery time in seconds, then a counter: they sort by age.
+    items.sort(key=lambda item: _key_time(item[0]), reverse=True)
     return items
 
 
-def read_message(maildir: str | Path, key: str) -> Message | None:
+def _key_time(key: str) -> tuple[float, str]:
+    head = key.split(".", 1)[0]
+    return (float(head) if head.replace(".", "").isdigit() else 0.0, key)
+
+
+def read_message(maildir: str | Path, key: str) -> EmailMessage | None:
     """One captured message by its key, or None."""
     path = Path(maildir)
     if not path.exists():
         return None
     try:
-        return _box(path).get_message(key)
+        return _box(path)[key]
     except KeyError:
         return None
 
