@@ -73,7 +73,6 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # committed secret; production refuses to start without one (above).
         "SECRET_KEY": _str(env, "SECRET_KEY") or secrets.token_hex(32),
         "DATABASE_URL": _str(env, "DATABASE_URL"),
-        "DATABASE_REPLICA_URL": _str(env, "DATABASE_REPLICA_URL"),
         "DATABASE_POOL_SIZE": _int(env, "DATABASE_POOL_SIZE", 10),
         "REDIS_URL": _str(env, "REDIS_URL"),
         "ELASTICSEARCH_URL": _str(env, "ELASTICSEARCH_URL"),
@@ -82,6 +81,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "STRIPE_API_BASE": _str(env, "STRIPE_API_BASE"),
         "SMTP_URL": _str(env, "SMTP_URL"),
         "MAIL_FROM": _str(env, "MAIL_FROM", "Shop Back-office <no-reply@shop.example>"),
+        "SHOP_NAME": _str(env, "SHOP_NAME", "Shop"),
+        "TRUST_PROXY_HOPS": _int(env, "TRUST_PROXY_HOPS", 0),
         "PUBLIC_URL": _str(env, "PUBLIC_URL", "http://127.0.0.1:5000"),
         "STOREFRONT_ORIGINS": _list(env, "STOREFRONT_ORIGINS"),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),

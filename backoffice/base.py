@@ -3,11 +3,13 @@ services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import flash
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from wtforms import Form
 
 from backoffice.security import PermissionMixin
@@ -29,6 +31,11 @@ def show_domain_error(exc: DomainError, form: Form | None = None) -> None:
     flash(exc.message, "error")
 
 
+def _datetime(_view: Any, value: dt.datetime, _name: str) -> str:
+    """Timestamps read as "2026-11-24 09:30 UTC" in lists and details."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 class SecuredModelView(PermissionMixin, ModelView):
     """A ModelView whose buttons and methods follow the permission matrix.
 
@@ -47,6 +54,8 @@ class SecuredModelView(PermissionMixin, ModelView):
     can_set_page_size = True
     can_view_details = True
     export_types = ("csv",)
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: _datetime}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: _datetime}
     list_template = "backoffice/model/list.html"
     details_template = "backoffice/model/details.html"
     edit_template = "backoffice/model/edit.html"

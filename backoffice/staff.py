@@ -10,6 +10,7 @@ from flask_admin.actions import action
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from backoffice.base import SecuredModelView, SecuredView, show_domain_error
@@ -20,7 +21,7 @@ from commerce.staff import service as staff
 from commerce.staff.models import StaffUser
 from commerce.staff.permissions import MATRIX, RESOURCES, ROLE_LABELS, ROLES, role_has
 
-ROLE_CHOICES = [(role, ROLE_LABELS[role]) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
 
 class StaffCreateForm(FlaskForm):

@@ -24,12 +24,14 @@ from typing import Any
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import BigInteger, DateTime, Index, String, func, select, text
+from sqlalchemy import BigInteger, DateTime, Index, String, delete, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from commerce import db
+from commerce import audit, db
+from commerce.audit import Actor
 from commerce.db import Base, utcnow
+from commerce.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,29 @@ def relay_pending(
             publish(event, routes.get(event.name, ()), connection)
             mark_sent(event)
     return len(events)
+
+
+def prune_sent(*, older_than_days: int, actor: Actor) -> int:
+    """Delete events relayed more than `older_than_days` days ago (audited). Returns the count."""
+    if older_than_days < 1:
+        raise InvalidInput(
+            "older_than_days: must be at least 1", fields={"older_than_days": "must be at least 1"}
+        )
+    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    result = db.session.execute(
+        delete(OutboxEvent).where(OutboxEvent.sent_at.is_not(None), OutboxEvent.sent_at < cutoff)
+    )
+    count = result.rowcount or 0
+    if count:
+        audit.record(
+            actor,
+            "outbox.prune",
+            "outbox_event",
+            "*",
+            {"deleted": [None, count], "relayed_before": [None, cutoff.isoformat()]},
+        )
+    db.session.commit()
+    return count
 
 
 def pending_count() -> int:

@@ -12,7 +12,9 @@ def layout() -> html.Div:
             html.Nav(
                 [
                     html.Strong("Dashboards", style={"marginRight": "1.5rem"}),
-                    html.A("Back-office", href="/admin/", id="to-backoffice"),
+                    html.A(
+                        "Back-office", href="/admin/", id="to-backoffice", style={"color": "#fff"}
+                    ),
                 ],
                 style={"padding": "0.75rem 1rem", "background": "#343a40", "color": "#fff"},
             ),

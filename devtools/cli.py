@@ -125,6 +125,7 @@ def dev_up(port: int, host: str, no_seed: bool) -> None:
         ],
         "worker": [*flask, "jobs", "worker"],
         "relay": [*flask, "jobs", "relay"],
+        "scheduler": [*flask, "jobs", "scheduler"],
     }
     children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
     click.echo("")

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from rq import Queue
+from werkzeug.utils import import_string
 
 from commerce import events
 from commerce.kv import get_redis
@@ -64,6 +65,25 @@ def relay_loop(*, once: bool = False, poll: float | None = None) -> int:
             if not relayed:
                 wait(poll)
     return total
+
+
+@jobs_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Enqueue the periodic jobs of jobs/schedule.py on time (run exactly one per deployment)."""
+    from rq.cron import CronScheduler
+
+    from jobs.schedule import SCHEDULE
+
+    scheduler = CronScheduler(connection=get_redis(), logging_level=current_app.config["LOG_LEVEL"])
+    for entry in SCHEDULE:
+        scheduler.register(
+            import_string(entry.func),
+            entry.queue,
+            cron=entry.cron,
+            interval=entry.interval,
+            name=entry.func,
+        )
+    scheduler.start()
 
 
 @jobs_cli.command("relay")

@@ -1,0 +1,28 @@
+"""Periodic jobs: a plain table, run by `flask jobs scheduler` (RQ's CronScheduler).
+
+Run exactly one scheduler process per deployment; workers on each queue do the work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Periodic:
+    """One periodic job: the dotted path of a function taking no arguments, its queue and timing."""
+
+    func: str
+    queue: str = "default"
+    cron: str | None = None  # crontab syntax, UTC
+    interval: int | None = None  # seconds
+    description: str = ""
+
+
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic(
+        "jobs.maintenance.prune_outbox",
+        cron="17 3 * * *",
+        description="Delete outbox events relayed more than 30 days ago",
+    ),
+)
