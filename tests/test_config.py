@@ -53,3 +53,24 @@ def test_gunicorn_entry_point_exits_with_the_named_error_in_production():
     )
     assert result.returncode != 0
     assert "APP_ENV=production needs SECRET_KEY, DATABASE_URL" in result.stderr
+
+
+def test_a_process_can_mount_only_the_api():
+    env = dict(
+        os.environ,
+        APP_FACES="api",
+        DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    script = "import wsgi; print(sorted({r.rule for r in wsgi.create_app().url_map.iter_rules()}))"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "/api/v1/health" in result.stdout
+    assert "/admin/" not in result.stdout and "/dashboards/" not in result.stdout

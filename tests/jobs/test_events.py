@@ -133,3 +133,31 @@ def test_support_cannot_retry_failed_jobs(app, db_session, sign_in):
     response = client.post("/admin/failed_jobs/broken-2/retry", data={"csrf_token": client.csrf})
     assert response.status_code == 403
     assert "broken-2" in FailedJobRegistry(queue=queue)
+
+
+@pytest.mark.committed
+def test_a_failing_handler_is_retried_with_backoff_not_dropped(app, db_session):
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    event = events.record("staff_user.created", staff_user_id=999_999)
+    db_session.commit()
+    broken = events.Route(handler="jobs.handlers.staff.no_such_handler", queue="mail")
+    assert events.publish(event, [broken], get_redis()) == 1
+    run_worker(app)
+
+    queue = Queue("mail", connection=get_redis())
+    job = Job.fetch(events.job_id(event.id, broken), connection=get_redis())
+    assert job.id in ScheduledJobRegistry(queue=queue)  # waiting for its retry ...
+    assert job.id not in FailedJobRegistry(queue=queue)  # ... not failed for good
+    assert job.retries_left == events.RETRY.max - 1
+
+
+def test_welcome_for_a_user_deleted_meanwhile_is_skipped(db_session, mailbox):
+    from jobs.handlers.staff import send_staff_welcome
+
+    result = send_staff_welcome(
+        {"id": 1, "name": "staff_user.created", "payload": {"staff_user_id": 424242}}
+    )
+    assert result == "skipped: user no longer exists"
+    assert mailbox() == []
