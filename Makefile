@@ -31,7 +31,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/seed_speed.py $(BENCH_ARGS)
 
 clean-instance:
 	rm -rf instance

@@ -1,0 +1,1 @@
+"""The catalog: categories, brands, products and their variants."""

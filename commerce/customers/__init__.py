@@ -1,0 +1,1 @@
+"""Customers: the people who buy from the shop."""

@@ -1,0 +1,1 @@
+"""Orders and their lines: what was sold, to whom, for how much."""
