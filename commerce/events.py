@@ -2,14 +2,10 @@
 
 A service calls `record(name, **payload)`; the row commits with the change or not at all. The relay
 (`relay_pending`) reads unsent rows with `FOR UPDATE SKIP LOCKED` (so several relays may run),
-enqueues one
-RQ job per subscribed handler under a deterministic job id with `unique=True`, then marks the row
-sent.
-A relay that dies after enqueueing but before marking finds, on its next pass, that the job id
-exists and
-marks the row without enqueueing again: nothing is delivered twice by the relay. Handlers are still
-written
-to be idempotent, because RQ itself delivers at least once.
+enqueues one RQ job per subscribed handler under a deterministic job id with `unique=True`, then
+marks the row sent. A relay that dies after enqueueing but before marking finds, on its next pass,
+that the job id exists and marks the row without enqueueing again: nothing is delivered twice by the
+relay. Handlers are still written to be idempotent, because RQ itself delivers at least once.
 """
 
 from __future__ import annotations

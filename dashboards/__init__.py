@@ -1,8 +1,7 @@
 """Manager dashboards: Dash apps served by the same Flask server under /dashboards/.
 
 Every request under /dashboards/ (pages, assets and callbacks alike) passes the staff sign-in and
-the
-`analytics.view` permission check before Dash sees it.
+the `analytics.view` permission check before Dash sees it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """One error envelope for the API, and the app-wide error handlers.
 
 Under /api/ every error, including routing 404/405 and unexpected 500s, answers
-`{"error": {"code": ..., "message": ..., "details": {...}}}`. Elsewhere errors render the back-
-office's
-error page (which names a missing permission), or Flask's default when the back-office is not
-mounted.
+
+    {"error": {"code": ..., "message": ..., "details": {...}}}
+
+Elsewhere errors render the back-office's error page
+(which names a missing permission), or Flask's default when the back-office is not mounted.
 """
 
 from __future__ import annotations

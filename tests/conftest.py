@@ -2,11 +2,10 @@
 
 With DATABASE_URL / REDIS_URL unset, the embedded servers start under instance/test-*; when set, the
 suite uses a `commerce_test` database on that server and Redis database 15, never the URLs' own
-data.
-The schema is built once per session by running the migrations. Each test runs inside a transaction
-that is rolled back (SQLAlchemy's "join a session into an external transaction" recipe); tests
-marked
-`committed` write real rows (workers, concurrency) and the tables are emptied after them.
+data. The schema is built once per session by running the migrations. Each test runs inside a
+transaction that is rolled back (SQLAlchemy's "join a session into an external transaction" recipe);
+tests marked `committed` write real rows (workers, concurrency) and the tables are emptied after
+them.
 """
 
 from __future__ import annotations

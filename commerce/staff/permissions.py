@@ -1,8 +1,7 @@
 """Roles and the permission matrix (resource x action) every face checks.
 
 A permission is written "resource.action", e.g. "orders.refund". The matrix below is the single
-source;
-the back-office shows it read-only on the Permissions page.
+source; the back-office shows it read-only on the Permissions page.
 """
 
 from __future__ import annotations

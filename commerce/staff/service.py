@@ -178,8 +178,7 @@ def sign_in(email: str, password: str, *, ip: str | None) -> StaffUser:
 
     Unknown emails, wrong passwords and deactivated accounts all answer InvalidCredentials with one
     message. After SIGNIN_MAX_FAILURES failures within SIGNIN_WINDOW_SECONDS for one email and IP
-    the
-    pair is locked, and AccountLocked says when to retry.
+    the pair is locked, and AccountLocked says when to retry.
     """
     config = current_app.config
     redis = get_redis()

@@ -2,8 +2,7 @@
 age out.
 
 A sorted set per (email, IP) holds the failure times; the window slides, so the lock lifts exactly
-when
-the oldest counted failure is older than the window.
+when the oldest counted failure is older than the window.
 """
 
 from __future__ import annotations
