@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from commerce import events
 from commerce.audit import Actor
+from commerce.inventory import service as inventory
 
 
 def prune_outbox(days: int = 30) -> int:
     """Delete outbox rows relayed more than `days` days ago. Returns how many went."""
     return events.prune_sent(older_than_days=days, actor=Actor.system("scheduler"))
+
+
+def expire_stock_reservations() -> int:
+    """Give back the stock of checkout reservations past their expiry. Returns how many."""
+    return inventory.expire_reservations(actor=Actor.system("scheduler"))

@@ -1,8 +1,7 @@
 """Event subscriptions: handlers register by event name with `@subscribe`.
 
-`routes()` imports the handler modules listed in HANDLER_MODULES and returns {event name: [Route]},
-which
-the outbox relay uses to enqueue one job per handler.
+`routes()` imports the handler modules listed in HANDLER_MODULES and returns
+{event name: [Route]}, which the outbox relay uses to enqueue one job per handler.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 
 from commerce.events import Route
 
-HANDLER_MODULES = ("jobs.handlers.staff",)
+HANDLER_MODULES = ("jobs.handlers.staff", "jobs.handlers.inventory", "jobs.handlers.catalog")
 
 _routes: dict[str, list[Route]] = defaultdict(list)
 

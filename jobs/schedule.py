@@ -25,4 +25,15 @@ SCHEDULE: tuple[Periodic, ...] = (
         cron="17 3 * * *",
         description="Delete outbox events relayed more than 30 days ago",
     ),
+    Periodic(
+        "jobs.maintenance.expire_stock_reservations",
+        interval=60,
+        description="Give back stock held by checkout reservations that have expired",
+    ),
+    Periodic(
+        "jobs.handlers.inventory.send_low_stock_digest",
+        queue="mail",
+        interval=3600,
+        description="Email the low-stock digest to staff who may adjust inventory",
+    ),
 )

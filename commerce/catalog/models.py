@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from commerce.catalog.types import ProductType
 from commerce.db import Base, TimestampMixin
 
 PRODUCT_STATUSES = ("draft", "active", "archived")
@@ -106,9 +107,15 @@ class Product(TimestampMixin, Base):
         JSONB, nullable=False, default=dict, server_default=text("'{}'")
     )
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    product_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_types.id", ondelete="RESTRICT"), index=True
+    )
+    seo_title: Mapped[str | None] = mapped_column(String(255))
+    seo_description: Mapped[str | None] = mapped_column(String(320))
 
     category: Mapped[Category | None] = relationship()
     brand: Mapped[Brand | None] = relationship()
+    product_type: Mapped[ProductType | None] = relationship()
     variants: Mapped[list[Variant]] = relationship(
         back_populates="product",
         cascade="all, delete-orphan",
@@ -125,8 +132,7 @@ class Variant(TimestampMixin, Base):
 
     `price_amount` is what a shopper pays per unit before tax, `compare_at_amount` the struck-out
     "was" price shown beside it, `cost_amount` what the shop paid (for margins); all in minor units
-    of `currency`.
-    """
+    of `currency`."""
 
     __tablename__ = "variants"
     __table_args__ = (
@@ -134,6 +140,9 @@ class Variant(TimestampMixin, Base):
         CheckConstraint("compare_at_amount >= 0", name="compare_at_amount_non_negative"),
         CheckConstraint("cost_amount >= 0", name="cost_amount_non_negative"),
         CheckConstraint("weight_grams >= 0", name="weight_grams_non_negative"),
+        CheckConstraint(
+            "length_mm >= 0 AND width_mm >= 0 AND height_mm >= 0", name="dimensions_non_negative"
+        ),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
     )
 
@@ -153,6 +162,15 @@ class Variant(TimestampMixin, Base):
         CHAR(3), nullable=False, default=DEFAULT_CURRENCY, server_default=text("'EUR'")
     )
     weight_grams: Mapped[int | None] = mapped_column(Integer)
+    length_mm: Mapped[int | None] = mapped_column(Integer)
+    width_mm: Mapped[int | None] = mapped_column(Integer)
+    height_mm: Mapped[int | None] = mapped_column(Integer)
+    tax_class: Mapped[str] = mapped_column(
+        String(40), nullable=False, default="standard", server_default=text("'standard'")
+    )
+    shipping_class: Mapped[str] = mapped_column(
+        String(40), nullable=False, default="standard", server_default=text("'standard'")
+    )
     is_digital: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=text("false")
     )

@@ -1,0 +1,1 @@
+"""Inventory: warehouses, stock per variant and warehouse, reservations and the stock ledger."""
