@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from commerce import db
+from commerce.catalog.downloads import storage_root
 from commerce.catalog.models import Brand, Category, Product
 from devtools.demo_words import (
     ADJECTIVES,
@@ -55,6 +56,7 @@ from devtools.demo_words import (
     WEEKDAY_FACTORS,
     Leaf,
 )
+from devtools.seed_stock import seed_digital_files, seed_stock, seed_types
 
 Progress = Callable[[str], object]
 
@@ -121,7 +123,15 @@ def _seed(
     people = _seed_customers(cursor, rng, clock, customers)
     progress(f"customers: {customers:,}")
     lines = _seed_orders(cursor, rng, clock, orders, catalog, people, progress)
-    cursor.execute("ANALYZE categories, brands, products, variants, customers, orders, order_lines")
+    # After the orders, so a given random seed gives the same orders as before stock existed.
+    types = seed_types(cursor, category_ids)
+    levels = seed_stock(cursor, rng, catalog.ids, catalog.digital)
+    files = seed_digital_files(cursor, storage_root(), catalog.ids, catalog.digital)
+    progress(f"stock: {levels:,} stock levels in 2 warehouses, {files} e-book files")
+    cursor.execute(
+        "ANALYZE categories, brands, products, variants, customers, orders, order_lines,"
+        " stock_levels, stock_movements, variant_inventories"
+    )
     return {
         "categories": new_categories,
         "brands": new_brands,
@@ -130,6 +140,9 @@ def _seed(
         "customers": customers,
         "orders": orders,
         "order_lines": lines,
+        "product_types": types,
+        "stock_levels": levels,
+        "digital_files": files,
     }
 
 

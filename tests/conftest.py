@@ -70,6 +70,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         REDIS_URL=_test_redis_url(),
         SMTP_URL=None,
         MAIL_SINK_DIR=str(tmp_path_factory.mktemp("mail")),
+        MEDIA_DIR=str(tmp_path_factory.mktemp("media")),
+        PRIVATE_STORAGE_DIR=str(tmp_path_factory.mktemp("private")),
         PUBLIC_URL="http://shop.example",
         SIGNIN_MAX_FAILURES=5,
         SIGNIN_WINDOW_SECONDS=900,

@@ -19,7 +19,7 @@ SMALL = {"products": 50, "customers": 40, "orders": 300}
 def seed_small(**overrides: Any) -> dict[str, int]:
     lines: list[str] = []
     counts = seed.seed_demo(**{**SMALL, **overrides}, progress=lines.append)
-    assert lines[-1].startswith(f"orders: {overrides.get('orders', 300):,} of ")
+    assert any(line.startswith(f"orders: {overrides.get('orders', 300):,} of ") for line in lines)
     return counts
 
 
@@ -53,6 +53,42 @@ def test_small_seed_creates_what_was_asked(db_session):
     )
     assert scalar(db_session, "SELECT count(*) FROM orders WHERE NOT EXISTS"
                   " (SELECT 1 FROM order_lines l WHERE l.order_id = orders.id)") == 0  # fmt: skip
+
+
+def test_seed_gives_types_stock_with_its_ledger_and_digital_files(db_session):
+    counts = seed_small()
+    assert counts["stock_levels"] > 0 and counts["digital_files"] > 0
+    untyped = scalar(db_session, "SELECT count(*) FROM products WHERE product_type_id IS NULL")
+    assert untyped == 0
+    assert scalar(db_session, "SELECT count(DISTINCT warehouse_id) FROM stock_levels") == 2
+    # Physical variants have stock; digital ones have none.
+    assert scalar(db_session, "SELECT count(*) FROM stock_levels s JOIN variants v"
+                  " ON v.id = s.variant_id WHERE v.is_digital") == 0  # fmt: skip
+    # The ledger explains every unit on hand.
+    mismatches = scalar(
+        db_session,
+        """
+        SELECT count(*) FROM stock_levels s LEFT JOIN (
+            SELECT variant_id, warehouse_id, sum(delta) AS total FROM stock_movements
+            WHERE bucket = 'on_hand' GROUP BY variant_id, warehouse_id) m
+          USING (variant_id, warehouse_id)
+        WHERE s.on_hand <> coalesce(m.total, 0)""",
+    )
+    assert mismatches == 0
+    # Variant options are the type's variant axes.
+    assert (
+        scalar(
+            db_session,
+            """
+        SELECT count(*) FROM variants v JOIN products p ON p.id = v.product_id,
+             jsonb_object_keys(v.option_values) AS k
+        WHERE NOT EXISTS (SELECT 1 FROM product_type_attributes l JOIN attributes a
+                          ON a.id = l.attribute_id
+                          WHERE l.product_type_id = p.product_type_id AND a.code = k
+                            AND l.variant_axis)""",
+        )
+        == 0
+    )
 
 
 def test_every_order_adds_up(db_session):
@@ -218,7 +254,8 @@ def test_cli_seed_demo_reports_what_it_wrote(app, db_session):
     assert result.exit_code == 0, result.output
     assert re.search(
         r"^seeded \d+ categories, \d+ brands, 20 products, \d+ variants, 10 customers,"
-        r" 50 orders, \d+ order_lines in \d+\.\ds$",
+        r" 50 orders, \d+ order_lines, \d+ product_types, \d+ stock_levels, \d+ digital_files"
+        r" in \d+\.\ds$",
         result.output,
         re.MULTILINE,
     ), result.output
