@@ -83,6 +83,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAIL_FROM": _str(env, "MAIL_FROM", "Shop Back-office <no-reply@shop.example>"),
         "SHOP_NAME": _str(env, "SHOP_NAME", "Shop"),
         "TRUST_PROXY_HOPS": _int(env, "TRUST_PROXY_HOPS", 0),
+        # Product images (public, behind a CDN in production) and digital goods (private).
+        "MEDIA_DIR": _str(env, "MEDIA_DIR"),
+        "MEDIA_URL": _str(env, "MEDIA_URL", "/media"),
+        "PRIVATE_STORAGE_DIR": _str(env, "PRIVATE_STORAGE_DIR"),
         "PUBLIC_URL": _str(env, "PUBLIC_URL", "http://127.0.0.1:5000"),
         "STOREFRONT_ORIGINS": _list(env, "STOREFRONT_ORIGINS"),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),
