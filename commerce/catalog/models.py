@@ -83,6 +83,16 @@ class Product(TimestampMixin, Base):
         Index("ix_products_status_id", "status", "id"),
         Index("ix_products_attributes", "attributes", postgresql_using="gin"),
         Index("ix_products_tags", "tags", postgresql_using="gin"),
+        # The storefront list's sort orders over visible products (keyset pagination).
+        Index(
+            "ix_products_active_created_at",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "ix_products_active_title", "title", "id", postgresql_where=text("status = 'active'")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -144,6 +154,7 @@ class Variant(TimestampMixin, Base):
             "length_mm >= 0 AND width_mm >= 0 AND height_mm >= 0", name="dimensions_non_negative"
         ),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+        Index("ix_variants_price_amount_product_id", "price_amount", "product_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
