@@ -8,16 +8,21 @@ may keep for a minute, with a weak ETag so a client can revalidate with If-None-
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
+from commerce.cache import cached_json
 from commerce.catalog import queries
 from commerce.errors import InvalidInput
 from storefront_api import api
 
 CACHE_SECONDS = 60
+# Catalog changes invalidate this namespace (jobs/handlers/catalog.py); stock figures may lag by up
+# to CACHE_SECONDS, which checkout never relies on: it reserves against the database.
+CACHE_NAMESPACE = "catalog"
 MAX_QUERY_LENGTH = 200
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
@@ -25,9 +30,12 @@ INTEGER = re.compile(r"-?[0-9]{1,9}")
 DIGITS = re.compile(r"[0-9]{1,15}")
 
 
-def cacheable(body: dict[str, Any]) -> Response:
-    """`body` as JSON with Cache-Control and a weak ETag; 304 when If-None-Match matches."""
-    response = jsonify(body)
+def cacheable(build: Callable[[], dict[str, Any]]) -> Response:
+    """The JSON of `build()` — from the shared catalog cache when another request built it within
+    CACHE_SECONDS — with Cache-Control and a weak ETag; 304 when If-None-Match matches."""
+    key = request.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(request.args.items(True)))
+    body = cached_json(CACHE_NAMESPACE, key, build, ttl=CACHE_SECONDS)
+    response = Response(body, mimetype="application/json")
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS
     response.add_etag(weak=True)
@@ -98,19 +106,21 @@ def parse_list_args(
 def list_products():
     """A page of visible products, filtered and sorted. Raises InvalidInput (400)."""
     filters, sort, limit, cursor = parse_list_args(request.args)
-    page = queries.list_products(filters, sort=sort, limit=limit, cursor=cursor)
-    return cacheable(
-        {"data": page.items, "page": {"next_cursor": page.next_cursor, "limit": page.limit}}
-    )
+
+    def build() -> dict[str, Any]:
+        page = queries.list_products(filters, sort=sort, limit=limit, cursor=cursor)
+        return {"data": page.items, "page": {"next_cursor": page.next_cursor, "limit": page.limit}}
+
+    return cacheable(build)
 
 
 @api.get("/products/<slug>")
 def get_product(slug: str):
     """A visible product with its variants, availability and breadcrumb. Raises NotFound (404)."""
-    return cacheable({"data": queries.product_by_slug(slug)})
+    return cacheable(lambda: {"data": queries.product_by_slug(slug)})
 
 
 @api.get("/categories")
 def list_categories():
     """The category tree with visible product counts (subcategories included)."""
-    return cacheable({"data": queries.category_tree()})
+    return cacheable(lambda: {"data": queries.category_tree()})

@@ -13,6 +13,7 @@ from commerce import db
 from commerce.catalog import queries
 from commerce.catalog.models import Product, Variant
 from commerce.db import Base
+from jobs.handlers.catalog import refresh_storefront_cache
 from tests.storefront_api.catalog_factories import (
     days_from_now,
     make_brand,
@@ -549,6 +550,28 @@ def test_catalog_reads_are_cacheable_and_revalidate_with_304(client, url):
     make_product(slug="parka-2", title="Another Parka")
     db.session.execute(text("UPDATE products SET title = 'Parka, renamed' WHERE slug = 'parka'"))
     db.session.commit()
+    # Served from the shared cache until the change's event reaches its handler ...
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    refresh_storefront_cache({"name": "product.updated", "payload": {}})
+    # ... which makes every cached catalog read stale at once.
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
+
+
+def test_catalog_reads_still_answer_when_redis_is_down(app, client, monkeypatch):
+    from commerce.kv import connect
+
+    make_product(slug="lamp", title="Lamp")
+    monkeypatch.setitem(app.extensions, "commerce_redis", connect("redis://127.0.0.1:1/0"))
+    response = client.get("/api/v1/products/lamp")
+    assert response.status_code == 200
+    assert response.get_json()["data"]["title"] == "Lamp"
+
+
+def test_catalog_changes_through_services_invalidate_via_their_events():
+    from jobs.registry import routes
+
+    table = routes()
+    for name in ("product.created", "product.updated", "category.changed"):
+        assert any(r.handler.endswith("refresh_storefront_cache") for r in table[name]), name
