@@ -747,3 +747,9 @@ def category_tree() -> list[dict[str, Any]]:
 
     # Only nodes reachable from a root are shown, so a cycle (which has no root) cannot loop.
     return [node(root) for root in children.get(None, [])]
+
+
+# Build the shared lateral subquery while the module is imported (one thread): functools.cache is
+# not atomic, and two request threads building it at once would put two different subqueries named
+# "variant_summary" into one statement (seen under load as DuplicateAlias).
+_output_columns()
