@@ -87,6 +87,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MEDIA_DIR": _str(env, "MEDIA_DIR"),
         "MEDIA_URL": _str(env, "MEDIA_URL", "/media"),
         "PRIVATE_STORAGE_DIR": _str(env, "PRIVATE_STORAGE_DIR"),
+        "CATALOG_CACHE_SECONDS": _int(env, "CATALOG_CACHE_SECONDS", 60),
         "PUBLIC_URL": _str(env, "PUBLIC_URL", "http://127.0.0.1:5000"),
         "STOREFRONT_ORIGINS": _list(env, "STOREFRONT_ORIGINS"),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> Admin:
     """Mount the back-office: sign-in pages and every admin view, grouped by menu category."""
     from backoffice import auth
     from backoffice.audit import AuditEntryAdmin
+    from backoffice.catalog import catalog_views
     from backoffice.home import HomeView
     from backoffice.staff import PermissionsView, StaffUserAdmin
     from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
@@ -37,6 +38,8 @@ def init_app(app: Flask) -> Admin:
         index_view=HomeView(name="Home", url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="backoffice/layout.html", fluid=True),
     )
+    for view in catalog_views():
+        admin.add_view(view)
     admin.add_view(
         StaffUserAdmin(StaffUser, db.session, name="Staff", category="Settings", endpoint="staff")
     )

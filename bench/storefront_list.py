@@ -11,9 +11,10 @@ or reuses it when it already holds that many products (`--reseed` starts afresh)
 the API with gunicorn on 127.0.0.1 (an embedded Redis for REDIS_URL), drives `--clients` threads
 without think time through `--requests` list requests (default sort, a category, a price range, an
 attribute, page 2 by cursor), prints p50/p95/p99 and requests/s per kind and overall, and stops
-gunicorn. `--indexes recommended` creates the indexes the catalog queries want (RECOMMENDED_INDEXES,
-for the migration to add); `--indexes none` drops them again; `keep` (the default) leaves the
-database as it is.
+gunicorn. `--indexes recommended` creates the indexes the catalog queries want
+(RECOMMENDED_INDEXES, which migration 0008 creates too); `--indexes none` drops them for a
+comparison; `keep` (the default) leaves the database as it is. `--no-cache` sets
+CATALOG_CACHE_SECONDS=0, so every request reads the database.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import benchdb  # noqa: E402
 
 DATABASE = "commerce_bench_catalog"
 
@@ -73,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="CATALOG_CACHE_SECONDS=0: every request reads the database",
+    )
+    parser.add_argument(
         "--keepalive",
         action="store_true",
         help="keep each client's connection open (it then stays on one gunicorn worker)",
@@ -107,7 +115,7 @@ def measure(
 ) -> tuple[dict[str, list[float]], float, int]:
     """Serve the API with gunicorn, warm it up and drive the measured requests; stops gunicorn."""
     port = _free_port()
-    gunicorn = _start_gunicorn(url, redis_url, port, args.workers, args.threads)
+    gunicorn = _start_gunicorn(url, redis_url, port, args.workers, args.threads, args.no_cache)
     try:
         _wait_until_up(port, gunicorn)
         kinds = request_kinds(port)
@@ -129,60 +137,9 @@ def measure(
 def prepare_database(server: str, redis_url: str, args: argparse.Namespace) -> str:
     """Seed `commerce_bench_catalog` unless it already holds `--products` products, set the
     indexes as `--indexes` asks; returns the database's URL."""
-    from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
-
-    from commerce import db, embedded
-    from commerce.catalog.models import Product, Variant
-    from devtools import seed
-    from wsgi import create_app
-
-    url = embedded.create_database(server, DATABASE, drop_first=args.reseed)
-    if 0 < _product_count(url) < args.products:
-        url = embedded.create_database(server, DATABASE, drop_first=True)
-    app = create_app(DATABASE_URL=url, REDIS_URL=redis_url, faces=["api"])
-    with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        if not db.session.scalar(select(Product.id).limit(1)):
-            started = time.perf_counter()
-            seed.seed_demo(
-                products=args.products,
-                customers=args.customers,
-                orders=args.orders,
-                random_seed=args.seed,
-                progress=lambda line: print(f"  {line}", flush=True),
-            )
-            print(f"seeded in {time.perf_counter() - started:.0f}s", flush=True)
-        products = db.session.scalar(select(func.count()).select_from(Product))
-        variants = db.session.scalar(select(func.count()).select_from(Variant))
-        print(f"{DATABASE}: {products:,} products, {variants:,} variants", flush=True)
-        db.session.rollback()
-        if args.indexes != "keep":
-            with db.engine().begin() as conn:
-                for name, ddl in RECOMMENDED_INDEXES.items():
-                    drop = f"DROP INDEX IF EXISTS {name}"
-                    conn.execute(text(ddl if args.indexes == "recommended" else drop))
-                conn.execute(text("ANALYZE products, variants"))
-        present = db.session.scalars(
-            text("SELECT indexname FROM pg_indexes WHERE indexname = ANY(:names)"),
-            {"names": list(RECOMMENDED_INDEXES)},
-        ).all()
-        db.session.rollback()
-        print(f"recommended indexes present: {', '.join(sorted(present)) or 'none'}", flush=True)
-        db.engine().dispose()
-    return url
-
-
-def _product_count(url: str) -> int:
-    """Products in the database at `url` (0 before the migrations ran)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo) as conn:
-        if not conn.execute("SELECT to_regclass('products')").fetchone()[0]:
-            return 0
-        return conn.execute("SELECT count(*) FROM products").fetchone()[0]
+    return benchdb.prepare(
+        server, DATABASE, args, RECOMMENDED_INDEXES, REDIS_URL=redis_url, faces=["api"]
+    )
 
 
 def explain(url: str, redis_url: str) -> None:
@@ -267,7 +224,7 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(
-    database_url: str, redis_url: str, port: int, workers: int, threads: int
+    database_url: str, redis_url: str, port: int, workers: int, threads: int, no_cache: bool
 ) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -275,6 +232,7 @@ def _start_gunicorn(
         "REDIS_URL": redis_url,
         "APP_FACES": "api",  # the API scales as its own process
         "LOG_LEVEL": "WARNING",
+        "CATALOG_CACHE_SECONDS": "0" if no_cache else "60",
     }
     command = [
         str(Path(sys.executable).parent / "gunicorn"),

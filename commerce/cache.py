@@ -37,10 +37,10 @@ def cached_json(namespace: str, key: str, build: Callable[[], Any], *, ttl: int)
         hit = redis.get(full_key)
     except RedisError:
         log.warning("cache %s unavailable; reading from the database", namespace, exc_info=True)
-        return _dump(build())
+        return dump_json(build())
     if hit is not None:
         return hit
-    body = _dump(build())
+    body = dump_json(build())
     try:
         redis.set(full_key, body, ex=ttl)
     except RedisError:
@@ -53,5 +53,6 @@ def invalidate(namespace: str) -> int:
     return int(get_redis().incr(_generation_key(namespace)))
 
 
-def _dump(value: Any) -> bytes:
+def dump_json(value: Any) -> bytes:
+    """`value` as compact UTF-8 JSON."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.datastructures import MultiDict
 
-from commerce.cache import cached_json
+from commerce.cache import cached_json, dump_json
 from commerce.catalog import queries
 from commerce.errors import InvalidInput
 from storefront_api import api
@@ -34,7 +34,8 @@ def cacheable(build: Callable[[], dict[str, Any]]) -> Response:
     """The JSON of `build()` — from the shared catalog cache when another request built it within
     CACHE_SECONDS — with Cache-Control and a weak ETag; 304 when If-None-Match matches."""
     key = request.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(request.args.items(True)))
-    body = cached_json(CACHE_NAMESPACE, key, build, ttl=CACHE_SECONDS)
+    ttl = current_app.config["CATALOG_CACHE_SECONDS"]
+    body = cached_json(CACHE_NAMESPACE, key, build, ttl=ttl) if ttl > 0 else dump_json(build())
     response = Response(body, mimetype="application/json")
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS

@@ -93,6 +93,7 @@ class Product(TimestampMixin, Base):
         Index(
             "ix_products_active_title", "title", "id", postgresql_where=text("status = 'active'")
         ),
+        Index("ix_products_updated_at", "updated_at"),  # the back-office list's default sort
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -155,6 +156,8 @@ class Variant(TimestampMixin, Base):
         ),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         Index("ix_variants_price_amount_product_id", "price_amount", "product_id"),
+        # SKU-prefix search in the back-office and the services' case-insensitive SKU check.
+        Index("ix_variants_upper_sku", text("upper(sku) text_pattern_ops")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
