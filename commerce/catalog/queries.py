@@ -174,6 +174,12 @@ def _in_stock_condition() -> ColumnElement[bool] | None:
     This is the inventory service's own rule (a warehouse below its safety stock adds nothing, an
     inactive one is left out), written as an EXISTS so it filters inside the page query.
     """
+    stocked = _stocked_units()
+    return None if stocked is None else exists(stocked)
+
+
+def _stocked_units() -> Select | None:
+    """SELECT 1 for each available unit's stock level of the current product (see above)."""
     levels = _stock_levels()
     if levels is None:
         return None
@@ -184,7 +190,19 @@ def _in_stock_condition() -> ColumnElement[bool] | None:
     if warehouses is not None and "is_active" in warehouses.c and "warehouse_id" in levels.c:
         source = source.join(warehouses, warehouses.c.id == levels.c.warehouse_id)
         conditions.append(warehouses.c.is_active)
-    return exists(select(literal(1)).select_from(source).where(*conditions))
+    return select(literal(1).label("flag")).select_from(source).where(*conditions)
+
+
+def _stock_flag() -> Any:
+    """A lateral subquery with one row when the product has a unit available, else none.
+
+    As a LATERAL ... LIMIT 1 PostgreSQL probes the indexes for each listed product; as an EXISTS in
+    the select list it chose to hash every stock level in the shop for each page (360 ms at 300,000
+    stock levels, against under 1 ms this way). Build it once per statement and pass the same
+    object to _in_stock_column and _with_output, so it is joined exactly once.
+    """
+    stocked = _stocked_units()
+    return None if stocked is None else stocked.limit(1).lateral("stock_flag")
 
 
 def _like_pattern(text: str) -> str:
@@ -301,20 +319,20 @@ def _output_columns() -> tuple[Any, ...]:
     )
 
 
-def _in_stock_column() -> Any:
+def _in_stock_column(flag: Any) -> Any:
     """The product's in_stock flag, by the same rule as the in_stock filter (so the two always
     agree, and a page needs no second query); true for all while there is no inventory."""
-    condition = _in_stock_condition()
-    return (true() if condition is None else condition).label("in_stock")
+    return (true() if flag is None else flag.c.flag.is_not(None)).label("in_stock")
 
 
-def _with_output(statement: Select) -> Select:
-    """`statement` (FROM products) joined to the variant summary, brand and category."""
-    return (
+def _with_output(statement: Select, flag: Any) -> Select:
+    """`statement` (FROM products) joined to the variant summary, stock flag, brand, category."""
+    joined = (
         statement.join(_variant_summary(), true())
         .outerjoin(Brand, Brand.id == Product.brand_id)
         .outerjoin(Category, Category.id == Product.category_id)
     )
+    return joined if flag is None else joined.outerjoin(flag, true())
 
 
 def _cheapest_of_its_product(variant: Any) -> ColumnElement[bool]:
@@ -420,6 +438,7 @@ def page_statement(
     category filter resolved (None: no category filter), `price_strategy` how a price sort finds
     its products (see _price_page)."""
     conditions = _conditions(filters, category_ids)
+    flag = _stock_flag()
     if sort in ("newest", "title"):
         key = Product.created_at if sort == "newest" else Product.title
         descending = sort == "newest"
@@ -430,9 +449,10 @@ def page_statement(
         order = (key.desc(), Product.id.desc()) if descending else (key, Product.id)
         return (
             _with_output(
-                select(*_output_columns(), _in_stock_column(), key.label("sort_key")).select_from(
-                    Product
-                )
+                select(
+                    *_output_columns(), _in_stock_column(flag), key.label("sort_key")
+                ).select_from(Product),
+                flag,
             )
             .where(*conditions)
             .order_by(*order)
@@ -444,9 +464,10 @@ def page_statement(
         (walk.c.sort_key.desc(), walk.c.id.desc()) if descending else (walk.c.sort_key, walk.c.id)
     )
     return _with_output(
-        select(*_output_columns(), _in_stock_column(), walk.c.sort_key)
+        select(*_output_columns(), _in_stock_column(flag), walk.c.sort_key)
         .select_from(walk)
-        .join(Product, Product.id == walk.c.id)
+        .join(Product, Product.id == walk.c.id),
+        flag,
     ).order_by(*order)
 
 
