@@ -17,6 +17,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice.audit import AuditEntryAdmin
     from backoffice.catalog import catalog_views
     from backoffice.home import HomeView
+    from backoffice.inventory import inventory_views
     from backoffice.staff import PermissionsView, StaffUserAdmin
     from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
     from commerce.audit import AuditEntry
@@ -39,6 +40,8 @@ def init_app(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="backoffice/layout.html", fluid=True),
     )
     for view in catalog_views():
+        admin.add_view(view)
+    for view in inventory_views():
         admin.add_view(view)
     admin.add_view(
         StaffUserAdmin(StaffUser, db.session, name="Staff", category="Settings", endpoint="staff")

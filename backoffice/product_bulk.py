@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -25,7 +25,7 @@ from backoffice.catalog import (
     split_list,
     to_minor,
 )
-from backoffice.security import current_actor
+from backoffice.security import current_actor, has_permission
 from commerce import db
 from commerce.catalog import service as catalog
 from commerce.catalog.models import Product, Variant
@@ -135,6 +135,17 @@ class ProductBulkMixin:
     @action("change_tags", "Add or remove tags…")
     def action_change_tags(self, ids: list[str]):
         return self._to_bulk_page("tags", ids)
+
+    @action("adjust_stock", "Adjust stock…")
+    def action_adjust_stock(self, ids: list[str]):
+        # The page belongs to the inventory screens (backoffice.inventory), under their permission.
+        return redirect(
+            url_for("stock_levels.bulk_adjust", id=parse_ids(ids), url=get_redirect_target())
+        )
+
+    def is_action_allowed(self, name: str) -> bool:
+        allowed = super().is_action_allowed(name)  # type: ignore[misc]
+        return allowed and (name != "adjust_stock" or has_permission("inventory.adjust"))
 
     @expose("/bulk/<kind>", methods=("GET", "POST"))
     def bulk(self, kind: str):
