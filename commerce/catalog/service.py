@@ -97,7 +97,7 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return clean
 
 
-def _product_values(values: dict[str, Any], product: Product | None) -> dict[str, Any]:
+def validate_product_values(values: dict[str, Any], product: Product | None) -> dict[str, Any]:
     """Validate and normalise product fields (for create and update). Raises InvalidInput."""
     out = dict(values)
     if "title" in out:
@@ -145,7 +145,7 @@ def create_product(*, title: str, actor: Actor, **values: Any) -> Product:
     unknown = set(values) - set(PRODUCT_FIELDS)
     if unknown:
         raise _invalid(sorted(unknown)[0], "is not a product field")
-    clean = _product_values({"title": title, **values}, None)
+    clean = validate_product_values({"title": title, **values}, None)
     clean.setdefault("slug", None)
     clean["slug"] = clean["slug"] or unique_slug(clean["title"])
     clean.setdefault("attributes", {})
@@ -175,7 +175,7 @@ def update_product(product_id: int, changes: Mapping[str, Any], *, actor: Actor)
     values = dict(changes)
     if "slug" in values and not values["slug"]:
         values["slug"] = unique_slug(values.get("title") or product.title, taken_by=product.id)
-    clean = _product_values(values, product)
+    clean = validate_product_values(values, product)
     _apply(product, clean, actor)
     db.session.commit()
     return product
@@ -299,7 +299,9 @@ def change_prices(
 # --- variants ------------------------------------------------------------------------------------
 
 
-def _variant_values(values: dict[str, Any], product: Product, variant: Variant | None) -> dict:
+def validate_variant_values(
+    values: dict[str, Any], product: Product, variant: Variant | None
+) -> dict:
     out = dict(values)
     if "sku" in out:
         out["sku"] = (out["sku"] or "").strip()
@@ -360,7 +362,9 @@ def create_variant(
     product = get_product(product_id)
     if price_amount is None:
         raise _invalid("price_amount", "is required")
-    clean = _variant_values({"sku": sku, "price_amount": price_amount, **values}, product, None)
+    clean = validate_variant_values(
+        {"sku": sku, "price_amount": price_amount, **values}, product, None
+    )
     variant = Variant(product=product, **clean)
     db.session.add(variant)
     db.session.flush()
@@ -382,7 +386,7 @@ def update_variant(variant_id: int, changes: Mapping[str, Any], *, actor: Actor)
     if unknown:
         raise _invalid(sorted(unknown)[0], "is not a variant field")
     variant = get_variant(variant_id)
-    clean = _variant_values(dict(changes), variant.product, variant)
+    clean = validate_variant_values(dict(changes), variant.product, variant)
     before = audit.snapshot(variant, VARIANT_FIELDS)
     for name, value in clean.items():
         setattr(variant, name, value)
@@ -437,7 +441,7 @@ def generate_variants(
         if options in existing:
             continue
         sku = "-".join([prefix, *(_sku_part(options[c]) for c in codes)])
-        clean = _variant_values(
+        clean = validate_variant_values(
             {"sku": sku, "price_amount": price_amount, "option_values": options}, product, None
         )
         variant = Variant(product=product, **clean)
