@@ -301,7 +301,10 @@ def change_prices(
 
 def validate_variant_values(
     values: dict[str, Any], product: Product, variant: Variant | None
-) -> dict:
+) -> dict[str, Any]:
+    """Validate and normalise variant fields for `product` (`variant` None when creating).
+
+    Raises InvalidInput naming the field, Conflict for a taken SKU or option combination."""
     out = dict(values)
     if "sku" in out:
         out["sku"] = (out["sku"] or "").strip()
