@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slugify import slugify
 from sqlalchemy import literal, select
 from sqlalchemy.orm import aliased
 
 from commerce import audit, db, events
 from commerce.audit import Actor
+from commerce.catalog import slugs
 from commerce.catalog.models import Category
 from commerce.errors import Conflict, InvalidInput, NotFound
 
@@ -43,16 +43,8 @@ def ancestors(category_id: int) -> list[Category]:
     return [by_id[r.id] for r in sorted(rows, key=lambda r: -r.depth)]
 
 
-def _unique_slug(name: str, except_id: int | None = None) -> str:
-    base = slugify(name, max_length=150) or "category"
-    stmt = select(Category.slug).where((Category.slug == base) | Category.slug.like(f"{base}-%"))
-    if except_id is not None:
-        stmt = stmt.where(Category.id != except_id)
-    taken = set(db.session.scalars(stmt))
-    n, slug = 2, base
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+def _unique_slug(name: str) -> str:
+    return slugs.unique_slug(Category, name, fallback="category", max_length=150)
 
 
 def create_category(

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from commerce import audit, db, events
 from commerce.audit import Actor
+from commerce.catalog import slugs
 from commerce.catalog.attributes import validate_attributes, validate_options
 from commerce.catalog.models import PRODUCT_STATUSES, Brand, Category, Product, Variant
 from commerce.catalog.types import ProductType
@@ -70,17 +71,7 @@ def _check_ref(model: type, ident: int | None, field: str) -> None:
 
 def unique_slug(text: str, *, taken_by: int | None = None) -> str:
     """A product slug made from `text`, with -2, -3 ... appended until no other product has it."""
-    base = slugify(text, max_length=200, word_boundary=True) or "product"
-    stmt = select(Product.slug).where((Product.slug == base) | Product.slug.like(f"{base}-%"))
-    if taken_by is not None:
-        stmt = stmt.where(Product.id != taken_by)
-    taken = set(db.session.scalars(stmt))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return slugs.unique_slug(Product, text, fallback="product", except_id=taken_by)
 
 
 def clean_description(html: str | None) -> str:
