@@ -16,6 +16,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice import auth
     from backoffice.audit import AuditEntryAdmin
     from backoffice.catalog import catalog_views
+    from backoffice.exports import CatalogExportView
     from backoffice.home import HomeView
     from backoffice.inventory import inventory_views
     from backoffice.staff import PermissionsView, StaffUserAdmin
@@ -41,6 +42,14 @@ def init_app(app: Flask) -> Admin:
     )
     for view in catalog_views():
         admin.add_view(view)
+    admin.add_view(
+        CatalogExportView(
+            name="Export",
+            category="Catalog",
+            endpoint="catalog_export",
+            url="/admin/catalog-export",
+        )
+    )
     for view in inventory_views():
         admin.add_view(view)
     admin.add_view(

@@ -17,7 +17,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from commerce.catalog import exporter
-from commerce.errors import NotFound
+from commerce.errors import InvalidInput, NotFound
 from commerce.kv import get_redis
 
 QUEUE = "reports"
@@ -55,7 +55,8 @@ def export_catalog(export_id: str, filters: dict[str, Any], fmt: str) -> dict[st
 def start_export(filters: dict[str, Any], fmt: str) -> str:
     """Queue an export; returns its id (also the RQ job's id suffix). Raises InvalidInput."""
     exporter.ExportFilters.from_dict(filters)  # refuse bad filters now, not in the worker
-    export_path(uuid.uuid4().hex, fmt)  # and a bad format
+    if fmt not in exporter.FORMATS:
+        raise InvalidInput("format: must be csv or xlsx", fields={"format": "csv or xlsx"})
     export_id = uuid.uuid4().hex
     Queue(QUEUE, connection=get_redis()).enqueue(
         export_catalog,
