@@ -18,6 +18,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice.catalog import catalog_views
     from backoffice.exports import CatalogExportView
     from backoffice.home import HomeView
+    from backoffice.imports import CatalogImportView
     from backoffice.inventory import inventory_views
     from backoffice.staff import PermissionsView, StaffUserAdmin
     from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
@@ -42,6 +43,14 @@ def init_app(app: Flask) -> Admin:
     )
     for view in catalog_views():
         admin.add_view(view)
+    admin.add_view(
+        CatalogImportView(
+            name="Import",
+            category="Catalog",
+            endpoint="catalog_import",
+            url="/admin/catalog-import",
+        )
+    )
     admin.add_view(
         CatalogExportView(
             name="Export",

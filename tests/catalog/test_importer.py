@@ -28,6 +28,11 @@ SAMPLE = Path(__file__).resolve().parents[2] / "devtools" / "sample_catalog_impo
 @pytest.fixture
 def refs(db_session):
     """What the sample template refers to: category, brand, T-shirt type, warehouse MAIN."""
+    return make_sample_refs(db_session)
+
+
+def make_sample_refs(db_session):
+    """Create the category, brand, T-shirt type and warehouse MAIN the sample template names."""
     categories.create_category(name="T-shirts", slug="t-shirts", actor=SYSTEM)
     db_session.add(Brand(name="Acme", slug="acme"))
     db_session.commit()
