@@ -362,6 +362,9 @@ def contains(column: Any, term: str) -> ColumnElement[bool]:
 def catalog_views() -> list[Any]:
     """Every catalog screen, in menu order, ready for `Admin.add_view`."""
     from backoffice.categories import BrandAdmin, CategoryAdmin
+    from backoffice.collections import collection_views
+    from backoffice.digital import digital_views
+    from backoffice.product_media import product_media_views
     from backoffice.product_types import AttributeAdmin, ProductTypeAdmin
     from backoffice.products import ProductAdmin
     from backoffice.variants import VariantAdmin
@@ -378,4 +381,7 @@ def catalog_views() -> list[Any]:
             ProductType, db.session, name="Product types", endpoint="product_types", **menu
         ),
         AttributeAdmin(Attribute, db.session, name="Attributes", endpoint="attributes", **menu),
+        *collection_views(),
+        *product_media_views(),
+        *digital_views(),
     ]
