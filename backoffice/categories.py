@@ -9,7 +9,6 @@ from flask import g
 from flask_admin.form import Select2Widget
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from slugify import slugify
 from sqlalchemy import func, select
 from wtforms import IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -28,6 +27,7 @@ from backoffice.security import current_actor
 from commerce import db
 from commerce.catalog import categories
 from commerce.catalog.models import Brand, Category, Product
+from commerce.catalog.slugs import unique_slug
 from commerce.errors import DomainError
 
 TOP_LEVEL = "(top level)"
@@ -243,16 +243,6 @@ class BrandAdmin(CatalogModelView):
 
     def on_model_change(self, form: BrandForm, model: Brand, is_created: bool) -> None:
         model.name = model.name.strip()
-        model.slug = (model.slug or "").strip().lower() or _free_brand_slug(model.name, model.id)
-
-
-def _free_brand_slug(name: str, brand_id: int | None) -> str:
-    base = slugify(name, max_length=150) or "brand"
-    stmt = select(Brand.slug).where((Brand.slug == base) | Brand.slug.like(f"{base}-%"))
-    if brand_id is not None:
-        stmt = stmt.where(Brand.id != brand_id)
-    taken = set(db.session.scalars(stmt))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+        model.slug = (model.slug or "").strip().lower() or unique_slug(
+            Brand, model.name, fallback="brand", max_length=150, except_id=model.id
+        )
