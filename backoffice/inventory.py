@@ -418,8 +418,8 @@ class StockLevelAdmin(InventoryModelView):
     @expose("/bulk-adjust", methods=("GET", "POST"))
     def bulk_adjust(self):
         """GET: the selected products' variants per active warehouse, a quantity field each.
-        POST: receive N units or record counted quantities through the service, variant by
-        variant; the errors name the SKU."""
+        POST: receive, count or adjust them all through the service in one transaction: when
+        one cannot be applied nothing is, and the errors name the SKU and warehouse."""
         ids = parse_ids(request.values.getlist("id"))
         form = BulkStockForm()
         return_url = get_redirect_target() or self.get_url("products.index_view")
@@ -427,13 +427,19 @@ class StockLevelAdmin(InventoryModelView):
         errors: dict[str, str] = {}
         if request.method == "POST" and form.validate():
             wanted, errors = _read_quantities(rows, form.mode.data)
-            if not errors:
-                done, errors = _apply_bulk(wanted, form.mode.data)
-                if done:
-                    flash(f"Stock updated for {done} variant(s) per warehouse.", "success")
-                if not errors:
+            if not wanted and not errors:
+                flash("Nothing applied: type a quantity in at least one row.", "error")
+            elif not errors:
+                try:
+                    applied = _apply_bulk(wanted, form)
+                except DomainError as exc:
+                    db.session.rollback()
+                    errors = _bulk_errors(exc, wanted, form)
+                else:
+                    flash(f"Stock updated for {applied} variant(s) per warehouse.", "success")
                     return redirect(return_url)
-            flash("Not applied: " + "; ".join(errors.values()), "error")
+            if errors:
+                flash("Nothing applied: " + "; ".join(errors.values()), "error")
             rows = _bulk_rows(ids)
         return self.render(
             "backoffice/inventory/bulk_adjust.html",
@@ -458,10 +464,19 @@ class BulkStockForm(FlaskForm):
     mode = RadioField(
         "Quantities are",
         choices=form_choices(
-            [("receive", "Units received (added)"), ("count", "Counted on the shelf (set)")]
+            [
+                ("receive", "Units received (added)"),
+                ("count", "Counted on the shelf (set)"),
+                ("adjust", "A correction (+/-), e.g. -2 for two damaged units"),
+            ]
         ),
         default="receive",
         validators=[DataRequired()],
+    )
+    note = StringField(
+        "Why",
+        validators=[Optional(), Length(max=500)],
+        description="Needed for corrections; kept on every stock movement.",
     )
 
 
@@ -498,40 +513,63 @@ def _field(variant_id: int, warehouse_id: int) -> str:
 def _read_quantities(rows: list[Any], mode: str) -> tuple[list[tuple[Any, int]], dict[str, str]]:
     """The filled quantity fields as (row, quantity), and {field: problem naming the SKU}."""
     wanted, errors = [], {}
+    signed = mode == "adjust"
     for row in rows[:MAX_BULK_ROWS]:
         name = _field(row.variant_id, row.warehouse_id)
         text = (request.form.get(name) or "").strip()
         if not text:
             continue
-        if not text.isdigit() or (mode == "receive" and int(text) == 0):
-            errors[name] = f"{row.sku} in {row.code}: must be a whole number above 0" + (
-                "" if mode == "receive" else " or 0"
+        digits = text[1:] if signed and text[:1] in "+-" else text
+        if not digits.isdigit() or (mode != "count" and int(digits) == 0):
+            errors[name] = (
+                f"{row.sku} in {row.code}: "
+                + {
+                    "receive": "must be a whole number above 0",
+                    "count": "must be a whole number above 0 or 0",
+                    "adjust": "must be a whole number other than 0, e.g. 5 or -2",
+                }[mode]
             )
             continue
         wanted.append((row, int(text)))
     return wanted, errors
 
 
-def _apply_bulk(wanted: list[tuple[Any, int]], mode: str) -> tuple[int, dict[str, str]]:
-    """Apply each quantity through the service (one use case per variant and warehouse).
-    Returns how many were applied and {field: problem naming the SKU}."""
-    actor, done, errors = current_actor(), 0, {}
-    for row, quantity in wanted:
-        try:
-            if mode == "receive":
-                inventory.receive_stock(
-                    row.variant_id, row.warehouse_id, quantity, "bulk adjust", actor=actor
-                )
-            else:
-                inventory.count_stock(row.variant_id, row.warehouse_id, quantity, actor=actor)
-        except DomainError as exc:
-            db.session.rollback()
-            errors[_field(row.variant_id, row.warehouse_id)] = f"{row.sku} in {row.code}: " + (
-                exc.message.partition(": ")[2] or exc.message
-            )
-        else:
-            done += 1
-    return done, errors
+def _apply_bulk(wanted: list[tuple[Any, int]], form: BulkStockForm) -> int:
+    """Apply every quantity through the service in one transaction. Returns how many stock
+    levels changed. Raises DomainError (nothing applied then)."""
+    changes = [
+        inventory.StockChange(row.variant_id, row.warehouse_id, quantity)
+        for row, quantity in wanted
+    ]
+    mode = form.mode.data
+    applied = inventory.adjust_stock_many(
+        changes,
+        mode=mode,
+        note=form.note.data,
+        reference="bulk adjust" if mode == "receive" else None,
+        actor=current_actor(),
+    )
+    return len(applied)
+
+
+def _bulk_errors(
+    exc: DomainError, wanted: list[tuple[Any, int]], form: BulkStockForm
+) -> dict[str, str]:
+    """The service's error as {quantity field or "note": problem}, the note's also put on the
+    form."""
+    errors: dict[str, str] = {}
+    fields = exc.details.get("fields") or {}
+    for name, problem in fields.items():
+        line, _, _rest = name.partition("].")
+        index = line.removeprefix("changes[").rstrip("]")
+        if name == "note":
+            form.note.errors = [problem]
+            errors["note"] = f"Why: {problem}"
+        elif index.isdigit() and int(index) < len(wanted):
+            row = wanted[int(index)][0]
+            text = problem if problem.startswith(row.sku) else f"{row.sku} in {row.code}: {problem}"
+            errors[_field(row.variant_id, row.warehouse_id)] = text
+    return errors or {"": exc.message}
 
 
 # --- movements -----------------------------------------------------------------------------------

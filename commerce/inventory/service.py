@@ -3,7 +3,8 @@ transferring, returns, safety stock). The one place to import inventory services
 
 Each use case is one transaction: it locks the rows it changes, checks the rules, writes the stock
 level and its ledger rows, an audit row and events, and commits once. Warehouses, reservations,
-allocations and the read helpers live in their own modules and are re-exported here."""
+allocations, bulk changes and the read helpers live in their own modules and are re-exported
+here."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from commerce.inventory.allocations import (
     deallocate_stock,
     ship_stock,
 )
+from commerce.inventory.bulk import StockChange, adjust_stock_many
 from commerce.inventory.errors import OutOfStock, ReservationNotActive
 from commerce.inventory.ledger import (
     LEVELS,
@@ -52,7 +54,9 @@ __all__ = [
     "LowStock",
     "OutOfStock",
     "ReservationNotActive",
+    "StockChange",
     "adjust_stock",
+    "adjust_stock_many",
     "allocate_reservation",
     "allocate_stock",
     "allocations",

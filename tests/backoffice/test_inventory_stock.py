@@ -295,3 +295,55 @@ def test_bulk_adjust_receives_or_counts_stock_for_the_selected_products(sign_in,
     assert response.status_code == 302
     assert _level(db_session, first.id, source.id).on_hand == 12
     assert _movements(db_session, first.id)[-1].reason == "counted"
+
+
+def test_bulk_adjust_is_all_or_nothing_and_names_the_line_that_fails(sign_in, db_session):
+    client, user = sign_in("merchandiser")
+    first, source, second_wh, _stock = _stocked(10)
+    sibling = Row(make_variant(product_id=first.product_id), "sku")
+    inventory.receive_stock(sibling.id, second_wh.id, 2, "PO-2", actor=CLERK)
+    movements = len(_movements(db_session, first.id)) + len(_movements(db_session, sibling.id))
+    page = client.get(f"/admin/stock/bulk-adjust?id={first.product_id}").get_data(as_text=True)
+    assert "A correction (+/-)" in page
+
+    response = client.post(
+        "/admin/stock/bulk-adjust",
+        data={"id": str(first.product_id), "mode": "adjust", "note": "damaged in transit",
+              f"qty-{first.id}-{source.id}": "-4", f"qty-{sibling.id}-{second_wh.id}": "-3",
+              "csrf_token": client.csrf},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Nothing applied" in body
+    assert f"{sibling.sku} in {second_wh.code}: would leave -1 on hand (on hand now: 2)" in body
+    assert _level(db_session, first.id, source.id).on_hand == 10
+    assert _level(db_session, sibling.id, second_wh.id).on_hand == 2
+    assert len(_movements(db_session, first.id)) + len(_movements(db_session, sibling.id)) == (
+        movements
+    )
+    assert _audit(db_session, "stock.adjust") == []
+
+    response = client.post(
+        "/admin/stock/bulk-adjust",
+        data={"id": str(first.product_id), "mode": "adjust", "note": "",
+              f"qty-{first.id}-{source.id}": "-4", "csrf_token": client.csrf},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Why: is required" in response.get_data(as_text=True)
+    assert _level(db_session, first.id, source.id).on_hand == 10
+
+    response = client.post(
+        "/admin/stock/bulk-adjust",
+        data={"id": str(first.product_id), "mode": "adjust", "note": "damaged in transit",
+              "url": "/admin/products/", f"qty-{first.id}-{source.id}": "-4",
+              f"qty-{sibling.id}-{second_wh.id}": "+1", "csrf_token": client.csrf},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert _level(db_session, first.id, source.id).on_hand == 6
+    assert _level(db_session, sibling.id, second_wh.id).on_hand == 3
+    adjusted = _movements(db_session, first.id)[-1]
+    assert (adjusted.reason, adjusted.delta, adjusted.note, adjusted.actor_id) == (
+        "adjusted", -4, "damaged in transit", user.id,
+    )  # fmt: skip
+    assert len(_audit(db_session, "stock.adjust")) == 2
