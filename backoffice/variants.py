@@ -1,7 +1,7 @@
 """Variants: the list of everything sellable (search by SKU, barcode or product; filters by type,
 currency, digital, price), create and edit through commerce.catalog.service, and on each
-variant's page its stock per warehouse and stock movement history (when the inventory context
-exists) plus its audit history."""
+variant's page its stock per warehouse, inventory settings (variant_inventory.py) and stock
+movement history (when the inventory context exists) plus its audit history."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from backoffice.catalog import (
 )
 from backoffice.products import stock_reader
 from backoffice.security import current_actor
+from backoffice.variant_inventory import VariantInventoryMixin
 from commerce import db
 from commerce.catalog import service as catalog
 from commerce.catalog.models import DEFAULT_CURRENCY, Product, Variant
@@ -205,13 +206,15 @@ def movement_history(variant_id: int) -> list[Any] | None:
 # --- view ----------------------------------------------------------------------------------------
 
 
-class VariantAdmin(CatalogModelView):
-    """Variants: list, create (for a product chosen by autocomplete), edit, details with stock and
-    movements, export; never deleted here."""
+class VariantAdmin(VariantInventoryMixin, CatalogModelView):
+    """Variants: list, create (for a product chosen by autocomplete), edit, details with stock,
+    inventory settings (variant_inventory.py) and movements, export; never deleted here."""
 
     audit_object_type = "variant"
     create_enabled = edit_enabled = export_enabled = True
     delete_enabled = False
+    # The inventory forms check "inventory.adjust" themselves; seeing the variant is enough here.
+    method_actions = {"inventory_policy": "view", "safety_stock": "view"}
 
     column_list = (
         "sku", "product", "options", "price_amount", "compare_at_amount", "cost_amount",
@@ -393,4 +396,6 @@ class VariantAdmin(CatalogModelView):
             read_stock = stock_reader()
             kwargs["stock_levels"] = read_stock(model.id) if read_stock else None
             kwargs["movements"] = movement_history(model.id)
+            if kwargs["stock_levels"] is not None:
+                kwargs.update(self.inventory_context(model, kwargs))
         return super().render(template, **kwargs)
