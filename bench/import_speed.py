@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/import_speed.py
     .venv/bin/python bench/import_speed.py --products 500
+    .venv/bin/python bench/import_speed.py --catalog 100000   # on top of a 100k-product catalog
 
 With DATABASE_URL unset it starts the embedded PostgreSQL under instance/bench-postgres, otherwise
 it uses the server at DATABASE_URL. Either way it (re)creates a database named
 `commerce_bench_import` there, migrates it, adds the category, brand, product type and warehouse
-the file refers to, then times parse + plan (the dry run) and apply, first on an empty catalog
-(everything created) and again with the same file (everything unchanged), printing rows/s and the
-number of cores.
+the file refers to (after seeding `--catalog` demo products, if asked), then times parse + plan
+(the dry run) and apply three times: new products (everything created), the same file again
+(everything unchanged) and a file changing every price and stock count (everything updated),
+printing rows/s and the number of cores.
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ DATABASE = "commerce_bench_import"
 SIZES = ("S", "M", "L")
 
 
-def build_csv(products: int) -> tuple[bytes, int]:
-    """A valid import file: products alternate 3 and 2 variants. Returns (content, rows)."""
+def build_csv(products: int, *, bump: int = 0) -> tuple[bytes, int]:
+    """A valid import file: products alternate 3 and 2 variants; `bump` changes every price and
+    stock count (a re-import that updates every row). Returns (content, rows)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
         ["handle", "title", "status", "category", "brand", "product_type", "tags",
-         "attr:material", "sku", "price", "cost", "weight_grams", "option:size", "stock:MAIN"]
+         "attr:bench_fabric", "sku", "price", "cost", "weight_grams", "option:bench_size",
+         "stock:BENCH"]
     )  # fmt: skip
     rows = 0
     for n in range(products):
@@ -42,9 +46,10 @@ def build_csv(products: int) -> tuple[bytes, int]:
             first = i == 0
             writer.writerow(
                 [f"bench-tee-{n}", f"Bench Tee {n}" if first else "", "active" if first else "",
-                 "tees" if first else "", "acme" if first else "", "Tee" if first else "",
+                 "bench-tees" if first else "", "bench-acme" if first else "",
+                 "Bench Tee" if first else "",
                  "bench,tee" if first else "", "Cotton" if first else "", f"BT-{n}-{size}",
-                 f"{10 + n % 50}.99", "4.50", 150 + i * 10, size, n % 40]
+                 f"{10 + n % 50 + bump}.99", "4.50", 150 + i * 10, size, n % 40 + bump]
             )  # fmt: skip
             rows += 1
     return out.getvalue().encode("utf-8"), rows
@@ -54,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     """Time the import on a fresh database and report rows/s."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=2_000)
+    parser.add_argument(
+        "--catalog",
+        type=int,
+        default=0,
+        help="products (x3 variants) the demo seed puts in the database before the import",
+    )
     args = parser.parse_args(argv)
 
     from flask_migrate import upgrade
@@ -63,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from commerce.catalog import categories, importer, product_types
     from commerce.catalog.models import Brand
     from commerce.inventory import service as inventory
+    from devtools import seed
     from wsgi import create_app
 
     server = os.environ.get("DATABASE_URL") or embedded.start_postgres(
@@ -74,26 +86,37 @@ def main(argv: list[str] | None = None) -> int:
     content, rows = build_csv(args.products)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-        categories.create_category(name="Tees", slug="tees", actor=actor)
-        db.session.add(Brand(name="Acme", slug="acme"))
+        if args.catalog:
+            started = time.perf_counter()
+            seed.seed_demo(
+                products=args.catalog, customers=0, orders=0, random_seed=7, progress=lambda _: None
+            )
+            print(f"seeded {args.catalog:,} products in {time.perf_counter() - started:.0f}s")
+        categories.create_category(name="Bench tees", slug="bench-tees", actor=actor)
+        db.session.add(Brand(name="Bench Acme", slug="bench-acme"))
         db.session.commit()
         product_types.create_attribute(
-            code="material", name="Material", kind="choice", choices=["Cotton"], actor=actor
+            code="bench_fabric", name="Fabric", kind="choice", choices=["Cotton"], actor=actor
         )
         product_types.create_attribute(
-            code="size", name="Size", kind="choice", choices=list(SIZES), actor=actor
+            code="bench_size", name="Bench size", kind="choice", choices=list(SIZES), actor=actor
         )
         product_types.create_product_type(
-            name="Tee",
+            name="Bench Tee",
             actor=actor,
-            attributes=[{"code": "material"}, {"code": "size", "variant_axis": True}],
+            attributes=[{"code": "bench_fabric"}, {"code": "bench_size", "variant_axis": True}],
         )
-        inventory.create_warehouse(code="MAIN", name="Main", country="DE", actor=actor)
+        inventory.create_warehouse(code="BENCH", name="Bench", country="DE", actor=actor)
 
         print(f"{rows:,} rows, {args.products:,} products, {os.cpu_count()} cores")
-        for label in ("first import (all created)", "same file again (all unchanged)"):
+        changed, _ = build_csv(args.products, bump=1)
+        for label, data in (
+            ("first import (all created)", content),
+            ("same file again (all unchanged)", content),
+            ("every price and stock changed (all updated)", changed),
+        ):
             started = time.perf_counter()
-            plan = importer.plan(importer.parse(content, "bench.csv"))
+            plan = importer.plan(importer.parse(data, "bench.csv"))
             planned = time.perf_counter() - started
             assert not plan.errors, plan.errors[:5]
             result = importer.apply(plan, actor)

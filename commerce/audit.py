@@ -14,6 +14,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import BigInteger, DateTime, Index, String, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -65,6 +66,8 @@ class AuditEntry(Base):
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in (str, int, bool, float):
+        return value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -116,6 +119,26 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+_COPY_COLUMNS = (
+    "actor_kind", "actor_id", "actor_label", "ip", "action", "object_type", "object_id", "changes",
+)  # fmt: skip
+
+
+def record_many(
+    actor: Actor, entries: Iterable[tuple[str, str, object, Mapping[str, Any] | None]]
+) -> int:
+    """Add one audit row per (action, object_type, object_id, changes) to the current transaction
+    with one COPY (for batch use cases such as imports; the caller commits). Returns the count."""
+    head = (actor.kind, actor.id, actor.label[:255], actor.ip)
+    rows = [
+        (*head, action, object_type, str(object_id), Jsonb(_jsonable(dict(changes or {}))))
+        for action, object_type, object_id, changes in entries
+    ]
+    if rows:
+        db.copy_rows("audit_entries", _COPY_COLUMNS, rows)
+    return len(rows)
 
 
 def history(object_type: str, object_id: object, *, limit: int = 50) -> list[AuditEntry]:

@@ -14,9 +14,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
@@ -83,6 +84,16 @@ def record(name: str, **payload: Any) -> OutboxEvent:
     # Wakes a listening relay when (and only if) the transaction commits.
     db.session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return event
+
+
+def record_many(events: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+    """Add one outbox row per (name, payload) to the current transaction with one COPY and a
+    single relay wake-up (the caller commits). Returns the count."""
+    rows = [(name, Jsonb(dict(payload))) for name, payload in events]
+    if rows:
+        db.copy_rows("outbox_events", ("name", "payload"), rows)
+        db.session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return len(rows)
 
 
 def job_id(event_id: int, route: Route) -> str:

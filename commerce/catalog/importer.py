@@ -16,15 +16,19 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from commerce import audit, db
 from commerce.audit import Actor
+from commerce.catalog import importer_batch
 from commerce.catalog import service as catalog
 from commerce.catalog.importer_rows import PRODUCT_COLUMNS, CellError, Row, money, parse, whole
 from commerce.catalog.models import Brand, Category, Product, Variant
 from commerce.catalog.types import ProductType
+from commerce.db import utcnow
 from commerce.errors import Conflict, DomainError, InvalidInput
 from commerce.inventory import service as inventory
 from commerce.inventory.models import StockLevel, Warehouse
@@ -43,7 +47,7 @@ _COLUMN_OF = {
     "option_values": "options",
     "counted": "stock",
 }
-COMMIT_EVERY = 100  # product groups written per commit in `apply`
+BATCH_SIZE = 250  # product groups written per statement batch (and per commit) in `apply`
 _TEXT_PRODUCT_FIELDS = ("title", "status", "description", "seo_title", "seo_description")
 
 
@@ -70,6 +74,7 @@ class VariantPlan:
     action: str  # create | update | unchanged | rejected
     variant_id: int | None = None
     values: dict[str, Any] = dataclasses.field(default_factory=dict)  # create: all; update: changes
+    before: dict[str, Any] = dataclasses.field(default_factory=dict)  # update: the old values
     stock: dict[int, int] = dataclasses.field(default_factory=dict)  # warehouse id -> counted
 
 
@@ -81,6 +86,7 @@ class ProductPlan:
     product_id: int | None = None
     title: str = ""
     values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    before: dict[str, Any] = dataclasses.field(default_factory=dict)  # update: the old values
     variants: list[VariantPlan] = dataclasses.field(default_factory=list)
 
 
@@ -174,14 +180,14 @@ class _Refs:
         def wanted(column: str) -> set[str]:
             return {r.get(column) for r in rows if r.get(column)}
 
-        self.categories = dict(
-            s.execute(
-                select(Category.slug, Category.id).where(Category.slug.in_(wanted("category")))
-            ).all()
-        )
-        self.brands = dict(
-            s.execute(select(Brand.slug, Brand.id).where(Brand.slug.in_(wanted("brand")))).all()
-        )
+        # Loaded as objects and held here, so the services' reference checks find them in the
+        # session's (weak-referencing) identity map instead of querying once per row.
+        self.held: list[Any] = [
+            *s.scalars(select(Category).where(Category.slug.in_(wanted("category")))),
+            *s.scalars(select(Brand).where(Brand.slug.in_(wanted("brand")))),
+        ]
+        self.categories = {c.slug: c.id for c in self.held if isinstance(c, Category)}
+        self.brands = {b.slug: b.id for b in self.held if isinstance(b, Brand)}
         self.types = {
             t.name: t
             for t in s.scalars(
@@ -204,6 +210,7 @@ class _Refs:
             )
         }
         self.by_slug = {p.slug: p for p in self.products.values()}
+        self.slug_owners = {slug: p.id for slug, p in self.by_slug.items()}
         codes = {c.split(":", 1)[1] for c in (rows[0].values if rows else {}) if c[:6] == "stock:"}
         self.warehouses = dict(
             s.execute(select(Warehouse.code, Warehouse.id).where(Warehouse.code.in_(codes))).all()
@@ -300,7 +307,7 @@ def _plan_product(
         errors.append(RowError(first, "title", "is required"))
     if not errors:
         try:
-            clean = catalog.validate_product_values(values, product)
+            clean = catalog.validate_product_values(values, product, slug_owners=refs.slug_owners)
         except (InvalidInput, Conflict) as exc:
             errors.extend(_domain_errors(first, exc))
             clean = {}
@@ -309,6 +316,7 @@ def _plan_product(
             plan.product_id = product.id
             plan.title = product.title
             plan.values = {k: v for k, v in clean.items() if audit.diff({k: before[k]}, {k: v})}
+            plan.before = {k: before[k] for k in plan.values}
             plan.action = "update" if plan.values else "unchanged"
         else:
             plan.values = clean
@@ -419,6 +427,7 @@ def _plan_variant(
             plan.values = {k: v for k, v in clean.items() if audit.diff({k: before[k]}, {k: v})}
             if variant.sku != sku:
                 plan.values["sku"] = sku
+            plan.before = {k: before.get(k, getattr(variant, k)) for k in plan.values}
             plan.action = "update" if plan.values or plan.stock else "unchanged"
         else:
             plan.values = {"sku": sku, **clean}
@@ -484,55 +493,88 @@ def _write_group(product_plan: ProductPlan, actor: Actor, at: list[int]) -> int:
     return counts
 
 
-def apply(
-    plan: Plan, actor: Actor, *, progress: Callable[[int, int], None] | None = None
-) -> Result:
-    """Write the plan's accepted product groups, each in its own savepoint (a group that fails
-    while writing is rolled back whole and reported), committing every COMMIT_EVERY groups and
-    at the end. Returns what was done."""
+def _write_one(product_plan: ProductPlan, actor: Actor, errors: list[RowError]) -> int | None:
+    """Write one product group through the per-call services in its own savepoint. Returns its
+    stock counts, or None when it failed (its errors appended, nothing of it written)."""
     outer = db.session()
     connection = outer.connection()
     registry = db.session.registry
+    group_tx = connection.begin_nested()
+    # The services commit per call; on this session a commit only releases a savepoint, so the
+    # group stays one unit that the outer savepoint keeps or undoes whole.
+    group = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    registry.set(group)
+    at = [product_plan.rows[0]]
+    try:
+        counts = _write_group(product_plan, actor, at)
+    except DomainError as exc:
+        group.close()
+        group_tx.rollback()
+        errors.extend(_domain_errors(at[0], exc))
+        return None
+    else:
+        group.close()
+        group_tx.commit()
+        return counts
+    finally:
+        registry.set(outer)
+
+
+def apply(
+    plan: Plan, actor: Actor, *, progress: Callable[[int, int], None] | None = None
+) -> Result:
+    """Write the plan's accepted product groups and commit, BATCH_SIZE groups per transaction.
+    Returns what was done.
+
+    Each batch is written in bulk (commerce.catalog.importer_batch) inside a savepoint. When the
+    database refuses it (a SKU or slug taken since planning, a count below what is now
+    allocated), the savepoint is undone and the batch's groups are written again one by one
+    through the per-call services, so the group at fault is rejected whole, with its row named,
+    and the others are written."""
     counts: dict[str, dict[str, int]] = {"products": defaultdict(int), "variants": defaultdict(int)}
     errors = [e for e in plan.errors]
-    stock_counts = 0
-    done = written = 0
+    stock_counts = done = 0
+    reference = f"import {utcnow():%Y-%m-%d %H:%M}"
+    pending = [p for p in plan.products if p.action in ("create", "update")]
     for product_plan in plan.products:
-        action = product_plan.action
-        if action in ("create", "update"):
-            group_tx = connection.begin_nested()
-            # The services commit per call; on this session a commit only releases a savepoint,
-            # so the group stays one unit that the outer savepoint keeps or undoes whole.
-            group = Session(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            )
-            registry.set(group)
-            at = [product_plan.rows[0]]
-            try:
-                stock_counts += _write_group(product_plan, actor, at)
-            except DomainError as exc:
-                group.close()
-                group_tx.rollback()
-                errors.extend(_domain_errors(at[0], exc))
-                action = "rejected"
-            else:
-                group.close()
-                group_tx.commit()
-            finally:
-                registry.set(outer)
-        counts["products"][action] += 1
-        for variant_plan in product_plan.variants:
-            counts["variants"]["rejected" if action == "rejected" else variant_plan.action] += 1
-        done += len(product_plan.rows)
-        written += action != "rejected"
-        if written >= COMMIT_EVERY:
-            # Keep transactions (and the locks and outbox rows they hold) short on big files.
-            outer.commit()
-            connection, written = outer.connection(), 0
+        if product_plan.action not in ("create", "update"):
+            _count(counts, product_plan, product_plan.action)
+            done += len(product_plan.rows)
+    for start in range(0, len(pending), BATCH_SIZE):
+        batch = pending[start : start + BATCH_SIZE]
+        savepoint = db.session.begin_nested()
+        try:
+            stock_counts += importer_batch.write_batch(batch, actor, reference=reference)
+        except (DomainError, IntegrityError, psycopg.IntegrityError):
+            savepoint.rollback()
+            for product_plan in batch:
+                written = _write_one(product_plan, actor, errors)
+                stock_counts += written or 0
+                _count(counts, product_plan, "rejected" if written is None else None)
+        else:
+            savepoint.commit()
+            for product_plan in batch:
+                _count(counts, product_plan, None)
+        # Keep transactions (and the locks and outbox rows they hold) short on big files.
+        db.session.commit()
+        done += sum(len(p.rows) for p in batch)
         if progress is not None:
             progress(done, plan.total_rows)
-    outer.commit()
+    db.session.commit()
+    if progress is not None and not pending:
+        progress(done, plan.total_rows)
+    errors.sort(key=lambda e: (e.row or 0, e.field == ""))
     return Result({k: dict(v) for k, v in counts.items()}, stock_counts, errors)
+
+
+def _count(
+    counts: dict[str, dict[str, int]], product_plan: ProductPlan, action: str | None
+) -> None:
+    counts["products"][action or product_plan.action] += 1
+    for variant_plan in product_plan.variants:
+        counts["variants"]["rejected" if action == "rejected" else variant_plan.action] += 1
 
 
 def errors_csv(errors: list[RowError]) -> str:

@@ -17,6 +17,7 @@ from commerce.catalog import categories, importer, product_types
 from commerce.catalog import service as catalog
 from commerce.catalog.models import Brand, Product, Variant
 from commerce.errors import InvalidInput
+from commerce.events import OutboxEvent
 from commerce.inventory.models import StockLevel, StockMovement
 from jobs import imports
 from tests.factories import SYSTEM
@@ -151,7 +152,7 @@ def test_reimport_updates_changed_price_and_reports_unchanged_rows(db_session, r
 def test_one_bad_row_rejects_its_product_whole_and_imports_the_others(
     db_session, refs, monkeypatch
 ):
-    monkeypatch.setattr(importer, "COMMIT_EVERY", 1)  # a commit after every written product
+    monkeypatch.setattr(importer, "BATCH_SIZE", 1)  # a commit after every written product
     plan = planned(edited("price", 3, "abc"))
 
     assert messages(plan) == [
@@ -314,3 +315,29 @@ def test_product_failing_while_written_is_rolled_back_whole(db_session, refs):
         )
     )
     assert len(audited) == 2
+
+
+def test_a_batch_writes_audit_rows_with_before_and_after_and_one_event_per_product(
+    db_session, refs
+):
+    importer.apply(planned(SAMPLE.read_bytes()), SYSTEM)
+    created = db_session.execute(
+        select(OutboxEvent.name, func.count()).group_by(OutboxEvent.name)
+    ).all()
+    assert dict(created)["product.created"] == 2
+    first_event = db_session.scalar(select(func.max(OutboxEvent.id)))
+
+    importer.apply(planned(edited("price", 3, "17.50")), SYSTEM)
+
+    tee = db_session.scalar(select(Variant).where(Variant.sku == "TEE-CL-M-BLK"))
+    entry = db_session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "variant.update", AuditEntry.object_id == str(tee.id)
+        )
+    )
+    assert entry.changes == {"price_amount": [1999, 1750]}
+    assert entry.actor_label == SYSTEM.label
+    events = db_session.execute(
+        select(OutboxEvent.name, OutboxEvent.payload).where(OutboxEvent.id > first_event)
+    ).all()
+    assert events == [("product.updated", {"product_id": tee.product_id, "fields": ["variants"]})]
