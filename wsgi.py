@@ -4,6 +4,7 @@ commands.
 gunicorn 'wsgi:create_app()'            every face in one process
 APP_FACES=api gunicorn 'wsgi:create_app()'   only the storefront API (scale it on its own)
 flask --app wsgi run | jobs worker | jobs relay | users create-admin | seed demo | dev up
+                  | tax load-rates
 """
 
 from __future__ import annotations
@@ -107,13 +108,14 @@ def _register_cli(app: Flask) -> None:
 
     from backoffice.cli import users_cli
     from commerce.db import Base
+    from commerce.tax.cli import tax_cli
     from devtools.cli import dev_cli, seed_cli
     from jobs.cli import jobs_cli
 
     # Flask-Migrate drives Alembic; migrations/env.py reads the engine and metadata from
     # commerce.db.
     Migrate(app, db=_MigrateTarget(Base.metadata), directory=str(ROOT / "migrations"))
-    for group in (users_cli, jobs_cli, seed_cli, dev_cli):
+    for group in (users_cli, jobs_cli, seed_cli, dev_cli, tax_cli):
         app.cli.add_command(group)
 
 

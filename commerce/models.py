@@ -18,6 +18,7 @@ from commerce.inventory.models import (
 from commerce.notifications.models import EmailMessage
 from commerce.orders.models import Order, OrderLine
 from commerce.staff.models import StaffUser
+from commerce.tax.models import TaxRate, TaxZone
 
 __all__ = [
     "Attribute",
@@ -43,6 +44,8 @@ __all__ = [
     "StockLevel",
     "StockMovement",
     "StockReservation",
+    "TaxRate",
+    "TaxZone",
     "Variant",
     "VariantInventory",
     "Warehouse",
