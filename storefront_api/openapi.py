@@ -338,8 +338,31 @@ CHECK_SCHEMA = {
 }
 
 
+# Paths and schemas that resource modules add with `register` when they are imported.
+_PARTS: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+
+def register(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
+    """Add a resource module's paths and component schemas to the document. Raises ValueError
+    when a path or schema name is already documented (two modules describing one route)."""
+    known_paths = {p for part, _ in _PARTS for p in part}
+    known_schemas = {n for _, part in _PARTS for n in part}
+    clash = (known_paths & set(paths)) | (known_schemas & set(schemas or {}))
+    if clash:
+        raise ValueError(f"already documented: {', '.join(sorted(clash))}")
+    _PARTS.append((paths, schemas or {}))
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI document as a dict."""
+    doc = _base_document()
+    for paths, schemas in _PARTS:
+        doc["paths"].update(paths)
+        doc["components"]["schemas"].update(schemas)
+    return doc
+
+
+def _base_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
