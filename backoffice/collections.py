@@ -1,12 +1,13 @@
-"""Collections: the list (with product counts), the create form (manual, or rules on tags, price
-and category) and a details page listing the members, where a manual collection's products are
-added and removed. Every write goes through commerce.catalog.collections."""
+"""Collections: the list (with product counts), the create and edit forms (manual, or rules on
+tags, price and category) and a details page listing the members, where a manual collection's
+products are added, removed and moved up or down. Every write goes through
+commerce.catalog.collections."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect
+from flask import abort, flash, g, redirect, request
 from flask_admin import expose
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -21,6 +22,7 @@ from backoffice.catalog import (
     category_paths,
     form_choices,
     format_money,
+    major_units,
     show_error,
     split_list,
     to_minor,
@@ -65,6 +67,28 @@ class CollectionForm(FlaskForm):
     category = SelectField(
         "Category", choices=[], validate_choice=False, description="Rule: or its subcategories."
     )
+
+
+class CollectionEditForm(FlaskForm):
+    """The edit form: the kind is fixed once created; the rule fields are dropped for manual
+    collections (see CollectionAdmin.edit_form)."""
+
+    title = CollectionForm.title
+    slug = StringField(
+        "Slug",
+        validators=[DataRequired(), Length(max=255)],
+        description="The collection's address in the shop: lowercase letters, digits, hyphens.",
+    )
+    description = CollectionForm.description
+    is_published = CollectionForm.is_published
+    tags_any = CollectionForm.tags_any
+    tags_all = CollectionForm.tags_all
+    min_price = CollectionForm.min_price
+    max_price = CollectionForm.max_price
+    category = CollectionForm.category
+
+
+RULE_FIELDS = ("tags_any", "tags_all", "min_price", "max_price", "category")
 
 
 class AddProductsForm(FlaskForm):
@@ -174,13 +198,13 @@ def describe_rules(rules: dict[str, Any]) -> str:
 
 
 class CollectionAdmin(CatalogModelView):
-    """Collections: list, create, details with members; manual ones get products added and
-    removed there. Not edited or deleted here (the service has no such use cases yet)."""
+    """Collections: list, create, edit, details with members; manual ones get products added,
+    removed and reordered there. Never deleted here (unpublish instead)."""
 
     audit_object_type = "collection"
-    create_enabled = True
-    edit_enabled = delete_enabled = False
-    method_actions = {"add_products": "edit", "remove_product": "edit"}
+    create_enabled = edit_enabled = True
+    delete_enabled = False
+    method_actions = {"add_products": "edit", "remove_product": "edit", "move_product": "edit"}
 
     column_list = ("title", "kind", "is_published", "products", "updated_at")
     column_labels = {"is_published": "Published", "updated_at": "Updated"}
@@ -228,6 +252,49 @@ class CollectionAdmin(CatalogModelView):
             db.session.rollback()
             show_error(exc, form, FIELD_NAMES)
             return False
+
+    def get_edit_form(self) -> type[CollectionEditForm]:
+        return CollectionEditForm
+
+    def edit_form(self, obj: Collection | None = None) -> CollectionEditForm:
+        initial: dict[str, Any] = {}
+        if obj is not None:
+            rules = obj.rules or {}
+            initial = {
+                "title": obj.title,
+                "slug": obj.slug,
+                "description": obj.description,
+                "is_published": obj.is_published,
+                "tags_any": ", ".join(rules.get("tags_any", ())),
+                "tags_all": ", ".join(rules.get("tags_all", ())),
+                "min_price": major_units(rules.get("min_price"), DEFAULT_CURRENCY),
+                "max_price": major_units(rules.get("max_price"), DEFAULT_CURRENCY),
+                "category": str(rules["category_id"]) if "category_id" in rules else "",
+            }
+        form = CollectionEditForm(data=initial)
+        if obj is not None and obj.kind != "rule":
+            for name in RULE_FIELDS:
+                delattr(form, name)
+        else:
+            form.category.choices = form_choices(category_choices(blank="-"))
+        return form
+
+    def update_model(self, form: CollectionEditForm, model: Collection) -> bool:
+        changes: dict[str, Any] = {
+            "title": form.title.data,
+            "slug": form.slug.data,
+            "description": form.description.data or "",
+            "is_published": bool(form.is_published.data),
+        }
+        try:
+            if model.kind == "rule":
+                changes["rules"] = _rules(form)
+            service.update_collection(model.id, changes, actor=current_actor())
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(exc, form, FIELD_NAMES)
+            return False
+        return True
 
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
         return self.get_url(".details_view", id=model.id)
@@ -293,6 +360,25 @@ class CollectionAdmin(CatalogModelView):
             flash(exc.message, "error")
         else:
             flash("Product removed." if removed else "The product was not in it.", "success")
+        return self._back(collection_id)
+
+    @expose("/<int:collection_id>/move/<int:product_id>", methods=("POST",))
+    def move_product(self, collection_id: int, product_id: int):
+        """Move a product of a manual collection to the position its button carries (up, down,
+        to the top) and go back to the collection."""
+        self._collection(collection_id)
+        if not FlaskForm().validate():
+            abort(400)
+        position = as_id(request.form.get("position"))
+        try:
+            if position is None:
+                raise InvalidInput("position: choose one", fields={"position": "choose one"})
+            service.move_product(collection_id, product_id, position, actor=current_actor())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(f"Product moved to position {position}.", "success")
         return self._back(collection_id)
 
 

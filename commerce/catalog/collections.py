@@ -1,7 +1,9 @@
 """Collections: hand-picked lists of products, or rules (tags, price, category) that pick them.
 
 A rule-based collection stores its rules as data and is evaluated as one SQL query when read, so it
-is always current; a manual collection keeps its products in order in `collection_products`.
+is always current; a manual collection keeps its products in order in `collection_products`
+(`position`, renumbered 1, 2, ... whenever the order is changed). Either kind can be edited (title,
+slug, description, published, a rule-based one's rules); the kind itself never changes.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    bindparam,
     func,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, aliased, mapped_column
@@ -31,11 +35,13 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column
 from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.catalog.models import Category, Product, Variant
+from commerce.catalog.service import SLUG_RE
 from commerce.db import Base, TimestampMixin
 from commerce.errors import Conflict, InvalidInput, NotFound
 
 KINDS = ("manual", "rule")
 RULE_KEYS = ("tags_any", "tags_all", "min_price", "max_price", "category_id")
+EDITABLE = ("title", "slug", "description", "is_published", "rules")
 
 
 class Collection(TimestampMixin, Base):
@@ -104,13 +110,15 @@ def _clean_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
             "rules.min_price: must not exceed max_price",
             fields={"rules.min_price": "above max_price"},
         )
-    if rules.get("category_id") is not None:
-        if db.session.get(Category, int(rules["category_id"])) is None:
+    if rules.get("category_id") not in (None, ""):
+        raw = str(rules["category_id"]).strip()
+        category_id = int(raw) if raw.isdigit() and int(raw) < 2**63 else None
+        if category_id is None or db.session.get(Category, category_id) is None:
             raise InvalidInput(
                 "rules.category_id: no such category",
                 fields={"rules.category_id": "no such category"},
             )
-        clean["category_id"] = int(rules["category_id"])
+        clean["category_id"] = category_id
     if not clean:
         raise InvalidInput(
             "rules: a rule-based collection needs at least one rule",
@@ -159,8 +167,155 @@ def create_collection(
     return collection
 
 
-def _manual(collection_id: int) -> Collection:
-    collection = db.session.get(Collection, collection_id)
+def _edited_values(collection: Collection, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`changes` checked and normalised for `collection`. Raises InvalidInput, Conflict."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        key = unknown[0]
+        problem = "cannot be changed" if key in ("kind", "id") else "not a collection field"
+        raise InvalidInput(f"{key}: {problem}", fields={key: problem})
+    out: dict[str, Any] = {}
+    if "title" in changes:
+        out["title"] = (changes["title"] or "").strip()
+        if not out["title"]:
+            raise InvalidInput("title: is required", fields={"title": "is required"})
+        if len(out["title"]) > 255:
+            problem = "must be at most 255 characters"
+            raise InvalidInput(f"title: {problem}", fields={"title": problem})
+    if "slug" in changes:
+        slug = (changes["slug"] or "").strip().lower()
+        if not SLUG_RE.match(slug) or len(slug) > 255:
+            problem = "use lowercase letters, digits and single hyphens"
+            raise InvalidInput(f"slug: {problem}", fields={"slug": problem})
+        taken = select(Collection.id).where(Collection.slug == slug, Collection.id != collection.id)
+        if db.session.scalar(taken) is not None:
+            raise Conflict(
+                f"slug: {slug} is already used by another collection", details={"field": "slug"}
+            )
+        out["slug"] = slug
+    if "description" in changes:
+        out["description"] = (changes["description"] or "").strip()
+    if "is_published" in changes:
+        if not isinstance(changes["is_published"], bool):
+            problem = "must be true or false"
+            raise InvalidInput(f"is_published: {problem}", fields={"is_published": problem})
+        out["is_published"] = changes["is_published"]
+    if "rules" in changes:
+        if collection.kind != "rule":
+            problem = "a manual collection has no rules; its products are picked by hand"
+            raise InvalidInput(f"rules: {problem}", fields={"rules": problem})
+        if not isinstance(changes["rules"], Mapping):
+            raise InvalidInput("rules: must be a set of rules", fields={"rules": "malformed"})
+        out["rules"] = _clean_rules(changes["rules"])
+    return out
+
+
+def update_collection(
+    collection_id: int, changes: Mapping[str, Any], *, actor: Actor
+) -> Collection:
+    """Edit a collection's title, slug, description, published flag and (rule-based ones only)
+    rules; the kind never changes. Raises NotFound, InvalidInput naming the field (a rule as
+    "rules.<key>"), Conflict (slug taken)."""
+    collection = db.session.get(Collection, collection_id, with_for_update=True)
+    if collection is None:
+        raise NotFound(f"Collection {collection_id} does not exist.")
+    values = _edited_values(collection, changes)
+    before = audit.snapshot(collection, values)
+    for name, value in values.items():
+        setattr(collection, name, value)
+    changed = audit.diff(before, audit.snapshot(collection, values))
+    if changed:
+        audit.record(actor, "collection.update", "collection", collection.id, changed)
+        events.record("collection.changed", collection_id=collection.id)
+    db.session.commit()
+    return collection
+
+
+def _member_ids(collection: Collection) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(CollectionProduct.product_id)
+            .where(CollectionProduct.collection_id == collection.id)
+            .order_by(CollectionProduct.position, CollectionProduct.added_at)
+        )
+    )
+
+
+def _renumber(collection: Collection, ordered: Sequence[int]) -> None:
+    """Give the members positions 1, 2, ... in the order of `ordered` (all of them)."""
+    table = CollectionProduct.__table__
+    db.session.execute(
+        update(table)
+        .where(
+            table.c.collection_id == collection.id,
+            table.c.product_id == bindparam("member_id"),
+        )
+        .values(position=bindparam("new_position")),
+        [{"member_id": pid, "new_position": n} for n, pid in enumerate(ordered, start=1)],
+    )
+
+
+def reorder_products(collection_id: int, product_ids: Sequence[int], *, actor: Actor) -> None:
+    """Put a manual collection's products in the order of `product_ids`, which must name every
+    member exactly once. Raises NotFound, InvalidInput (rule-based collection, or `product_ids`
+    missing, repeating or adding products: field "product_ids")."""
+    collection = _manual(collection_id, lock=True)
+    current = _member_ids(collection)
+    wanted = list(product_ids)
+    problem = None
+    if len(set(wanted)) != len(wanted):
+        problem = "names a product twice"
+    elif set(wanted) - set(current):
+        extra = sorted(set(wanted) - set(current))
+        problem = "not in the collection: " + ", ".join(map(str, extra))
+    elif set(current) - set(wanted):
+        missing = sorted(set(current) - set(wanted))
+        problem = "leaves out " + ", ".join(map(str, missing))
+    if problem:
+        raise InvalidInput(f"product_ids: {problem}", fields={"product_ids": problem})
+    if wanted != current:
+        _renumber(collection, wanted)
+        audit.record(
+            actor, "collection.reorder", "collection", collection.id, {"order": [current, wanted]}
+        )
+        events.record("collection.changed", collection_id=collection.id)
+    db.session.commit()
+
+
+def move_product(collection_id: int, product_id: int, position: int, *, actor: Actor) -> int:
+    """Move one product of a manual collection to `position` (1 is first); the others keep
+    their order around it. Returns its old position. Raises NotFound, InvalidInput (rule-based
+    collection, product not in it, position out of range)."""
+    collection = _manual(collection_id, lock=True)
+    current = _member_ids(collection)
+    if product_id not in current:
+        problem = "is not in this collection"
+        raise InvalidInput(f"product_id: {problem}", fields={"product_id": problem})
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise InvalidInput("position: must be a number", fields={"position": "not a number"})
+    if not 1 <= position <= len(current):
+        problem = f"must be between 1 and {len(current)}"
+        raise InvalidInput(f"position: {problem}", fields={"position": problem})
+    old = current.index(product_id) + 1
+    wanted = [pid for pid in current if pid != product_id]
+    wanted.insert(position - 1, product_id)
+    # Positions are renumbered even when the product stays: gaps left by removals close.
+    _renumber(collection, wanted)
+    if old != position:
+        audit.record(
+            actor,
+            "collection.move_product",
+            "collection",
+            collection.id,
+            {"product_id": [None, product_id], "position": [old, position]},
+        )
+        events.record("collection.changed", collection_id=collection.id)
+    db.session.commit()
+    return old
+
+
+def _manual(collection_id: int, *, lock: bool = False) -> Collection:
+    collection = db.session.get(Collection, collection_id, with_for_update=lock or None)
     if collection is None:
         raise NotFound(f"Collection {collection_id} does not exist.")
     if collection.kind != "manual":

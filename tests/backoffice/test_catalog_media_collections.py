@@ -7,6 +7,7 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
+from commerce.audit import AuditEntry
 from commerce.catalog.collections import Collection, CollectionProduct
 from commerce.catalog.digital import DigitalFile, LicenseKey
 from commerce.catalog.media import ProductMedia
@@ -145,6 +146,116 @@ def test_a_rule_collection_without_rules_is_refused_on_the_form(sign_in, db_sess
     assert _collection(db_session, "Empty Rules") is None
 
 
+def _audit(db_session, action):
+    stmt = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+    return list(db_session.scalars(stmt))
+
+
+def _edit(client, collection_id, **fields):
+    data = {"title": "", "slug": "", "description": "", "category": ""}
+    data.update(fields, csrf_token=client.csrf)
+    return client.post(f"/admin/collections/edit/?id={collection_id}", data=data)
+
+
+def test_merchandiser_edits_a_collection_and_the_change_is_audited(sign_in, db_session):
+    client, user = sign_in("merchandiser")
+    _create(client, title="Summer Sale")
+    collection = _Ids(_collection(db_session, "Summer Sale"))
+    form = client.get(f"/admin/collections/edit/?id={collection.id}").get_data(as_text=True)
+    assert 'value="summer-sale"' in form and 'name="tags_any"' not in form  # manual: no rules
+
+    response = _edit(
+        client, collection.id, title="Summer Deals", slug="summer-deals",
+        description="Hot prices.", is_published="y",
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    db_session.expire_all()
+    edited = _collection(db_session, "Summer Deals")
+    assert (edited.slug, edited.description, edited.is_published) == (
+        "summer-deals", "Hot prices.", True,
+    )  # fmt: skip
+    [entry] = _audit(db_session, "collection.update")
+    assert entry.actor_id == user.id
+    assert entry.changes["slug"] == ["summer-sale", "summer-deals"]
+    page = client.get(f"/admin/collections/details/?id={collection.id}").get_data(as_text=True)
+    assert "collection.update" in page  # the history panel
+
+    # Unpublishing is unticking the box.
+    _edit(client, collection.id, title="Summer Deals", slug="summer-deals")
+    db_session.expire_all()
+    assert _collection(db_session, "Summer Deals").is_published is False
+
+
+def test_editing_rules_refuses_a_bad_rule_naming_its_field(sign_in, db_session):
+    client, _user = sign_in("merchandiser")
+    _create(client, title="Mugs", kind="rule", tags_any="mugs")
+    collection = _Ids(_collection(db_session, "Mugs"))
+    form = client.get(f"/admin/collections/edit/?id={collection.id}").get_data(as_text=True)
+    assert 'name="tags_any"' in form and 'value="mugs"' in form
+
+    response = _edit(
+        client, collection.id, title="Mugs", slug="mugs", tags_any="mugs",
+        min_price="20", max_price="10",
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "rules.min_price: must not exceed max_price" in body and "above max_price" in body
+    db_session.expire_all()
+    assert _collection(db_session, "Mugs").rules == {"tags_any": ["mugs"]}
+    assert _audit(db_session, "collection.update") == []
+
+    response = _edit(
+        client, collection.id, title="Mugs", slug="mugs", tags_any="mugs", max_price="10"
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert _collection(db_session, "Mugs").rules == {"tags_any": ["mugs"], "max_price": 1000}
+
+
+def test_a_taken_slug_is_named_on_the_edit_form(sign_in, db_session):
+    client, _user = sign_in("merchandiser")
+    _create(client, title="First")
+    _create(client, title="Second")
+    second = _Ids(_collection(db_session, "Second"))
+    response = _edit(client, second.id, title="Second", slug="first")
+    assert response.status_code == 200
+    assert "slug: first is already used by another collection" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert _collection(db_session, "Second").slug == "second"
+
+
+def test_merchandiser_moves_products_of_a_manual_collection(sign_in, db_session):
+    client, _user = sign_in("merchandiser")
+    first, second, third = (_Ids(make_product(title=f"Pick {n}")) for n in range(3))
+    _create(client, title="Ordered Picks")
+    collection = _Ids(_collection(db_session, "Ordered Picks"))
+    client.post(
+        f"/admin/collections/{collection.id}/add",
+        data={"products": f"{first.id} {second.id} {third.id}", "csrf_token": client.csrf},
+    )
+    page = client.get(f"/admin/collections/details/?id={collection.id}").get_data(as_text=True)
+    assert page.count('class="d-inline move-form"') == 3 and 'aria-label="Move up"' in page
+
+    move = f"/admin/collections/{collection.id}/move/{third.id}"
+    response = client.post(move, data={"position": "1", "csrf_token": client.csrf})
+    assert response.status_code == 302
+    assert _members(db_session, collection.id) == [third.id, first.id, second.id]
+    client.post(move, data={"position": "2", "csrf_token": client.csrf})
+    assert _members(db_session, collection.id) == [first.id, third.id, second.id]
+    assert [e.changes["position"] for e in _audit(db_session, "collection.move_product")] == [
+        [3, 1],
+        [1, 2],
+    ]
+
+    response = client.post(move, data={"position": "9", "csrf_token": client.csrf})
+    page = client.get(response.location).get_data(as_text=True)
+    assert "position: must be between 1 and 3" in page
+    assert _members(db_session, collection.id) == [first.id, third.id, second.id]
+    assert client.post(move, data={"position": "1"}).status_code == 400  # no CSRF token
+
+
 def test_merchandiser_uploads_reorders_and_describes_product_images(sign_in, db_session):
     client, _user = sign_in("merchandiser")
     product = make_product(title="Framed Print")
@@ -256,6 +367,8 @@ def test_support_may_look_but_not_change(sign_in, db_session):
         "/admin/collections/new/": {"title": "Nope", "kind": "manual"},
         f"/admin/collections/{collection_id}/add": {"products": str(product.id)},
         f"/admin/collections/{collection_id}/remove/{product.id}": {},
+        f"/admin/collections/{collection_id}/move/{product.id}": {"position": "1"},
+        f"/admin/collections/edit/?id={collection_id}": {"title": "Renamed", "slug": "renamed"},
         f"/admin/product-media/product/{product.id}/upload": {"alt": "x"},
         f"/admin/digital/{variant.id}/keys": {"keys": "K-1"},
         f"/admin/digital/{variant.id}/files": {},
@@ -264,6 +377,7 @@ def test_support_may_look_but_not_change(sign_in, db_session):
         response = client.post(url, data={**data, "csrf_token": client.csrf})
         assert response.status_code == 403, url
     assert _collection(db_session, "Nope") is None
+    assert _collection(db_session, "Renamed") is None
     assert _images(db_session, product.id) == []
     assert db_session.scalar(select(LicenseKey).where(LicenseKey.variant_id == variant.id)) is None
 
