@@ -86,3 +86,18 @@ class AccountLocked(DomainError):
             details={"retry_after": retry_after},
         )
         self.retry_after = retry_after
+
+
+class PaymentError(DomainError):
+    """The payment provider failed, refused our credentials or could not be reached. The message
+    is safe to show staff; `details` carries the provider's code and request id, never a key."""
+
+    code = "payment_error"
+    status = 502
+
+
+class PaymentDeclined(PaymentError):
+    """The customer's bank or card declined the payment; `details["decline_code"]` says why."""
+
+    code = "payment_declined"
+    status = 402
