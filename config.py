@@ -90,6 +90,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CATALOG_CACHE_SECONDS": _int(env, "CATALOG_CACHE_SECONDS", 60),
         "PUBLIC_URL": _str(env, "PUBLIC_URL", "http://127.0.0.1:5000"),
         "STOREFRONT_ORIGINS": _list(env, "STOREFRONT_ORIGINS"),
+        "API_RATE_LIMIT": _str(env, "API_RATE_LIMIT", "600 per minute"),
+        "API_AUTH_RATE_LIMIT": _str(env, "API_AUTH_RATE_LIMIT", "20 per minute"),
+        "API_CHECKOUT_RATE_LIMIT": _str(env, "API_CHECKOUT_RATE_LIMIT", "60 per minute"),
+        # Catalog prices include tax (EU-style) or tax is added at checkout (US-style).
+        "PRICES_INCLUDE_TAX": _bool(env, "PRICES_INCLUDE_TAX", False),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

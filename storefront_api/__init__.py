@@ -10,9 +10,11 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     """Register the API blueprint (token-authenticated, so exempt from the cookie CSRF check)."""
     from storefront_api import downloads, health, openapi, products  # noqa: F401  (routes)
+    from storefront_api.limits import init_app as init_limits
     from storefront_api.media import media
 
     csrf = app.extensions["csrf"]
     csrf.exempt(api)
     app.register_blueprint(api)
     app.register_blueprint(media)
+    init_limits(app)

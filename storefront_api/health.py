@@ -10,6 +10,7 @@ from sqlalchemy import text
 from commerce import db
 from commerce.kv import get_redis
 from storefront_api import api
+from storefront_api.limits import limiter
 
 
 def _probe(check) -> dict:
@@ -22,6 +23,7 @@ def _probe(check) -> dict:
 
 
 @api.get("/health")
+@limiter.exempt  # load balancers probe it constantly
 def health():
     """Report the status of the app, the database and Redis (503 when either is down)."""
     checks = {

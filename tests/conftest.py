@@ -73,6 +73,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         MEDIA_DIR=str(tmp_path_factory.mktemp("media")),
         PRIVATE_STORAGE_DIR=str(tmp_path_factory.mktemp("private")),
         PUBLIC_URL="http://shop.example",
+        STOREFRONT_ORIGINS=["https://shop.example"],
         SIGNIN_MAX_FAILURES=5,
         SIGNIN_WINDOW_SECONDS=900,
     )
