@@ -6,6 +6,7 @@ from commerce.catalog.digital import DigitalFile, DownloadGrant, LicenseKey, Lic
 from commerce.catalog.media import ProductMedia
 from commerce.catalog.models import Brand, Category, Product, Variant
 from commerce.catalog.types import Attribute, ProductType, ProductTypeAttribute
+from commerce.checkout.models import CheckoutRequest
 from commerce.customers.models import Customer
 from commerce.events import OutboxEvent
 from commerce.inventory.models import (
@@ -16,7 +17,10 @@ from commerce.inventory.models import (
     Warehouse,
 )
 from commerce.notifications.models import EmailMessage
+from commerce.notifications.sms import SmsMessage
 from commerce.orders.models import Order, OrderLine
+from commerce.payments.models import Payment, ProviderEvent
+from commerce.shipping.models import ShippingMethod, ShippingRate, ShippingZone
 from commerce.staff.models import StaffUser
 from commerce.tax.models import TaxRate, TaxZone
 
@@ -25,6 +29,7 @@ __all__ = [
     "AuditEntry",
     "Brand",
     "Category",
+    "CheckoutRequest",
     "Collection",
     "CollectionProduct",
     "Customer",
@@ -36,10 +41,16 @@ __all__ = [
     "Order",
     "OrderLine",
     "OutboxEvent",
+    "Payment",
     "Product",
     "ProductMedia",
     "ProductType",
     "ProductTypeAttribute",
+    "ProviderEvent",
+    "ShippingMethod",
+    "ShippingRate",
+    "ShippingZone",
+    "SmsMessage",
     "StaffUser",
     "StockLevel",
     "StockMovement",

@@ -13,7 +13,12 @@ from typing import Any
 
 from commerce.events import Route
 
-HANDLER_MODULES = ("jobs.handlers.staff", "jobs.handlers.inventory", "jobs.handlers.catalog")
+HANDLER_MODULES = (
+    "jobs.handlers.staff",
+    "jobs.handlers.inventory",
+    "jobs.handlers.catalog",
+    "jobs.handlers.orders",
+)
 
 _routes: dict[str, list[Route]] = defaultdict(list)
 

@@ -23,18 +23,21 @@ from sqlalchemy.dialects.postgresql import insert
 from commerce import db
 from commerce.db import utcnow
 from commerce.errors import InvalidInput
+from commerce.money import format_money
 from commerce.notifications import sink
 from commerce.notifications.models import EmailMessage
 
 
 @cache
 def _templates() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("commerce.notifications", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
     )
+    env.filters["money"] = format_money  # {{ order.total_amount|money(order.currency) }}
+    return env
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:

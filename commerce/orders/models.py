@@ -1,15 +1,17 @@
 """Order and OrderLine: a placed order and the snapshot of what it sold.
 
-Amounts are integer minor units of the order's `currency`. Prices are tax-exclusive: tax is added on
-top. The totals always obey these rules (the two per-row ones are CHECK constraints as well):
+Amounts are integer minor units of the order's `currency`. With `prices_include_tax` false
+(US-style) tax is added on top of prices; with it true (EU-style) prices already contain it and
+`tax_amount` says how much of them is tax. The totals always obey these rules (the two per-row
+ones are CHECK constraints as well), where T is the tax when added on top and 0 when included:
 
-    line.total_amount     = line.quantity * line.unit_price_amount
-                            - line.discount_amount + line.tax_amount
+    line.total_amount     = line.quantity * line.unit_price_amount - line.discount_amount + T
     order.subtotal_amount = sum(line.quantity * line.unit_price_amount)
     order.discount_amount = sum(line.discount_amount)   (order-wide discounts are spread over lines)
     order.tax_amount      = sum(line.tax_amount) + the tax on shipping
-    order.total_amount    = subtotal - discount + shipping + tax
-                          = sum(line.total_amount) + shipping + the tax on shipping
+    order.total_amount    = subtotal - discount + shipping + T
+    order.gift_card_amount <= order.total_amount        (gift cards are a tender, not a discount)
+    amount due            = total - gift_card_amount    (what the payment method collects)
 
 Tax is computed per line on its discounted amount (quantity * unit price - discount), and on the
 shipping amount, each rounded half up to the minor unit.
@@ -21,18 +23,24 @@ placed order; `variant_id` becomes NULL if the variant is deleted.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     Sequence,
     String,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.catalog.models import Variant
@@ -60,6 +68,7 @@ PAYMENT_STATUSES = (
 )
 FULFILMENT_STATUSES = ("unfulfilled", "partial", "fulfilled")
 CHANNELS = ("web", "app", "draft")
+PAYMENT_METHODS = ("stripe", "bank_transfer", "cash_on_delivery")
 
 # Human order numbers come from their own sequence, so they stay short and never collide.
 ORDER_NUMBERS = Sequence("order_numbers", start=100001, metadata=Base.metadata)
@@ -92,8 +101,17 @@ class Order(TimestampMixin, Base):
         CheckConstraint("tax_amount >= 0", name="tax_amount_non_negative"),
         CheckConstraint("total_amount >= 0", name="total_amount_non_negative"),
         CheckConstraint(
-            "total_amount = subtotal_amount - discount_amount + shipping_amount + tax_amount",
+            "total_amount = subtotal_amount - discount_amount + shipping_amount"
+            " + CASE WHEN prices_include_tax THEN 0 ELSE tax_amount END",
             name="total_amount_adds_up",
+        ),
+        CheckConstraint(
+            "gift_card_amount >= 0 AND gift_card_amount <= total_amount",
+            name="gift_card_amount_within_total",
+        ),
+        CheckConstraint(
+            "payment_method IS NULL OR " + _one_of("payment_method", PAYMENT_METHODS),
+            name="payment_method_known",
         ),
         Index("ix_orders_placed_at", "placed_at"),
         Index("ix_orders_customer_id_placed_at", "customer_id", "placed_at"),
@@ -122,6 +140,29 @@ class Order(TimestampMixin, Base):
     # Absent when nothing ships (digital goods only) or a draft has no address yet.
     shipping_country: Mapped[str | None] = mapped_column(CHAR(2))
     placed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    prices_include_tax: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    gift_card_amount: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default=text("0")
+    )
+    payment_method: Mapped[str | None] = mapped_column(String(24))
+    # Snapshots taken when the order is placed (later edits elsewhere never change them).
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    shipping_method: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    tax_lines: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default=text("'[]'")
+    )
+    adjustments: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default=text("'[]'")
+    )  # promotions, voucher and gift cards applied, as the pricing engine described them
+    cart_reference: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def amount_due(self) -> int:
+        """What the payment method collects: the total less gift cards."""
+        return self.total_amount - self.gift_card_amount
 
     customer: Mapped[Customer | None] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
@@ -148,7 +189,8 @@ class OrderLine(Base):
         ),
         CheckConstraint("tax_amount >= 0", name="tax_amount_non_negative"),
         CheckConstraint(
-            "total_amount = quantity * unit_price_amount - discount_amount + tax_amount",
+            "total_amount = quantity * unit_price_amount - discount_amount"
+            " + CASE WHEN tax_included THEN 0 ELSE tax_amount END",
             name="total_amount_adds_up",
         ),
     )
@@ -167,6 +209,17 @@ class OrderLine(Base):
     discount_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     tax_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     total_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_included: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 5))
+    tax_class: Mapped[str | None] = mapped_column(String(40))
+    option_values: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'")
+    )
+    is_digital: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
 
     order: Mapped[Order] = relationship(back_populates="lines")
     variant: Mapped[Variant | None] = relationship()

@@ -1,0 +1,1 @@
+"""Checkout: turning a cart into a placed order, once per Idempotency-Key."""

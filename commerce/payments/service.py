@@ -1,0 +1,197 @@
+"""Payment use cases: start collecting an order's amount due, and apply the provider's webhooks.
+
+Stripe: `start_stripe_payment` writes the Payment row and its idempotency key and commits BEFORE
+calling Stripe, then creates the PaymentIntent with that key, so a retry after any failure (ours
+or the network's) gets the same PaymentIntent back instead of a second charge. The client secret
+goes back to the storefront and is never stored.
+
+Webhooks: `apply_stripe_webhook` verifies the signature on the raw body, then, in one
+transaction, records the event id (a replay finds it and changes nothing), re-reads the
+PaymentIntent from Stripe (events may arrive late, twice or out of order; the intent's current
+state is the truth) and moves the payment and its order on. An order is marked paid once, however
+many events say so, and never goes back from paid because of a late failure event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from commerce import audit, db, events
+from commerce.audit import Actor
+from commerce.db import utcnow
+from commerce.errors import Conflict, NotFound
+from commerce.orders.models import Order
+from commerce.payments.gateway import StripeGateway
+from commerce.payments.models import Payment, ProviderEvent
+
+__all__ = ["StartedPayment", "apply_stripe_webhook", "start_stripe_payment"]
+
+STRIPE_ACTOR = Actor(kind="system", label="stripe webhook")
+_INTENT_EVENTS = {
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.processing",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StartedPayment:
+    """A payment under way: what the storefront needs to let the shopper pay."""
+
+    payment_id: int
+    provider_reference: str
+    client_secret: str | None
+    status: str
+    amount: int
+    currency: str
+
+
+def start_stripe_payment(order_id: int, gateway: StripeGateway) -> StartedPayment:
+    """Create (or, called again, return) the Stripe PaymentIntent collecting the order's amount
+    due. Raises NotFound, Conflict (nothing to collect, or the order is paid or cancelled), and
+    the gateway's InvalidInput / PaymentError."""
+    order = db.session.get(Order, order_id, with_for_update=True)
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.")
+    if order.payment_status == "paid" or order.status == "cancelled":
+        db.session.rollback()
+        raise Conflict(f"Order #{order.number} is {order.status}; there is nothing to pay.")
+    if order.amount_due <= 0:
+        db.session.rollback()
+        raise Conflict(f"Order #{order.number} has nothing left to pay.")
+    payment = db.session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order.id, Payment.provider == "stripe")
+        .where(Payment.status == "pending")
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    if payment is None:
+        attempt = 1 + len(
+            db.session.scalars(select(Payment.id).where(Payment.order_id == order.id)).all()
+        )
+        payment = Payment(
+            order_id=order.id,
+            provider="stripe",
+            amount=order.amount_due,
+            currency=order.currency,
+            status="pending",
+            idempotency_key=f"order-{order.id}-payment-{attempt}",
+        )
+        db.session.add(payment)
+        db.session.flush()
+        audit.record(
+            Actor.system("checkout"),
+            "payment.start",
+            "order",
+            order.id,
+            {"payment_id": [None, payment.id], "amount": [None, payment.amount]},
+        )
+    # The key is committed before Stripe hears of it: a crash after Stripe's answer and before
+    # ours is saved is healed by the next call, which sends the same key and gets the same intent.
+    db.session.commit()
+    intent = gateway.create_payment_intent(
+        payment.amount,
+        payment.currency,
+        idempotency_key=payment.idempotency_key,
+        metadata={"order_id": order.id, "order_number": order.number, "payment_id": payment.id},
+        receipt_email=order.email,
+        description=f"Order #{order.number}",
+    )
+    if payment.provider_reference != intent.id:
+        payment.provider_reference = intent.id
+        db.session.commit()
+    return StartedPayment(
+        payment.id, intent.id, intent.client_secret, intent.status, payment.amount, payment.currency
+    )
+
+
+def apply_stripe_webhook(
+    payload: bytes, signature: str | None, *, gateway: StripeGateway, secret: str
+) -> str:
+    """Verify and apply one Stripe webhook. Returns what happened ("duplicate", "ignored",
+    "paid", "failed", "unchanged"). Raises InvalidInput for a bad signature or body (nothing is
+    written then), and the gateway's errors when the PaymentIntent cannot be re-read (Stripe then
+    retries the webhook)."""
+    event = gateway.parse_webhook(payload, signature, secret)
+    data_object: Mapping[str, Any] = event["data"]["object"]
+    object_id = data_object.get("id")
+    claimed = db.session.scalar(
+        insert(ProviderEvent)
+        .values(
+            id=event["id"],
+            provider="stripe",
+            type=event["type"],
+            object_id=object_id,
+            payload=_plain(event),
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(ProviderEvent.id)
+    )
+    if claimed is None:
+        db.session.rollback()
+        return "duplicate"
+    if event["type"] not in _INTENT_EVENTS or not object_id:
+        db.session.commit()
+        return "ignored"
+    outcome = _apply_intent(gateway, object_id, data_object.get("metadata") or {})
+    db.session.commit()
+    return outcome
+
+
+def _apply_intent(gateway: StripeGateway, intent_id: str, metadata: Mapping[str, Any]) -> str:
+    intent = gateway.retrieve_payment_intent(intent_id)
+    payment = db.session.scalar(
+        select(Payment)
+        .where(Payment.provider == "stripe", Payment.provider_reference == intent.id)
+        .with_for_update()
+    )
+    if payment is None and str(metadata.get("payment_id", "")).isdigit():
+        # The webhook beat our own write of the intent id: the metadata names the payment.
+        payment = db.session.get(Payment, int(metadata["payment_id"]), with_for_update=True)
+        if payment is not None and payment.provider_reference is None:
+            payment.provider_reference = intent.id
+    if payment is None:
+        return "ignored"
+    order = db.session.get(Order, payment.order_id, with_for_update=True)
+    assert order is not None
+    if intent.status == "succeeded":
+        if payment.status == "succeeded":
+            return "unchanged"
+        before = {"status": order.status, "payment_status": order.payment_status}
+        payment.status, payment.succeeded_at, payment.failure_message = "succeeded", utcnow(), None
+        order.payment_status = "paid"
+        if order.status in ("pending_payment", "draft"):
+            order.status = "paid"
+        after = {"status": order.status, "payment_status": order.payment_status}
+        audit.record(STRIPE_ACTOR, "order.paid", "order", order.id, audit.diff(before, after))
+        events.record("order.paid", order_id=order.id, payment_id=payment.id, amount=payment.amount)
+        return "paid"
+    if intent.status in ("requires_payment_method", "canceled") and payment.status == "pending":
+        payment.status = "cancelled" if intent.status == "canceled" else "failed"
+        payment.failure_message = (intent.failure_message or intent.decline_code or "")[:500]
+        audit.record(
+            STRIPE_ACTOR,
+            "payment.failed",
+            "order",
+            order.id,
+            {"payment_id": [None, payment.id], "reason": [None, payment.failure_message]},
+        )
+        events.record("payment.failed", order_id=order.id, payment_id=payment.id)
+        return "failed"
+    return "unchanged"
+
+
+def _plain(value: Any) -> Any:
+    """A StripeObject as plain JSON-ready dicts and lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
