@@ -9,9 +9,11 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint (token-authenticated, so exempt from the cookie CSRF check)."""
-    from storefront_api import downloads, health, openapi, products  # noqa: F401  (routes)
+    import storefront_api.accounts  # noqa: F401  (routes)
+    from storefront_api import downloads, health, openapi, products, webhooks  # noqa: F401
     from storefront_api.limits import init_app as init_limits
     from storefront_api.media import media
+    from storefront_api.shipping import list_shipping_methods  # noqa: F401  (route)
 
     csrf = app.extensions["csrf"]
     csrf.exempt(api)

@@ -51,6 +51,9 @@ def _closed(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The helpers resource modules use to describe their routes (see `register`).
+ref, json_response, closed_object, nullable = _ref, _json, _closed, _nullable
+
 ERROR_RESPONSES = {
     "400": _json(
         _ref("Error"),

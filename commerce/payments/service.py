@@ -119,7 +119,7 @@ def apply_stripe_webhook(
     "paid", "failed", "unchanged"). Raises InvalidInput for a bad signature or body (nothing is
     written then), and the gateway's errors when the PaymentIntent cannot be re-read (Stripe then
     retries the webhook)."""
-    event = gateway.parse_webhook(payload, signature, secret)
+    event = _plain(gateway.parse_webhook(payload, signature, secret).to_dict())
     data_object: Mapping[str, Any] = event["data"]["object"]
     object_id = data_object.get("id")
     claimed = db.session.scalar(
@@ -129,7 +129,7 @@ def apply_stripe_webhook(
             provider="stripe",
             type=event["type"],
             object_id=object_id,
-            payload=_plain(event),
+            payload=event,
         )
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(ProviderEvent.id)
@@ -189,7 +189,7 @@ def _apply_intent(gateway: StripeGateway, intent_id: str, metadata: Mapping[str,
 
 
 def _plain(value: Any) -> Any:
-    """A StripeObject as plain JSON-ready dicts and lists."""
+    """Stripe's event as plain JSON-ready dicts and lists."""
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
