@@ -108,7 +108,28 @@ def dev_up(port: int, host: str, no_seed: bool) -> None:
         }
     )
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    commands = {
+    commands: dict[str, list[str]] = {}
+    if not config.get("STRIPE_SECRET_KEY"):
+        # No Stripe account configured: payments go to the local Stripe-compatible test server,
+        # through the real stripe library, and its webhooks come back signed to this app.
+        stripe_port = port + 7
+        env.update(
+            {
+                "STRIPE_SECRET_KEY": "sk_test_local",
+                "STRIPE_WEBHOOK_SECRET": "whsec_local",
+                "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+            }
+        )
+        commands["stripe"] = [
+            sys.executable,
+            "-m",
+            "commerce.payments.stripe_server",
+            "--port",
+            str(stripe_port),
+            "--forward-to",
+            f"http://{host}:{port}/api/v1/webhooks/stripe",
+        ]
+    commands |= {
         "web": [
             sys.executable,
             "-m",
@@ -132,6 +153,9 @@ def dev_up(port: int, host: str, no_seed: bool) -> None:
     click.echo(f"  Back-office   http://{host}:{port}/admin/")
     click.echo(f"  Dashboards    http://{host}:{port}/dashboards/")
     click.echo(f"  API health    http://{host}:{port}/api/v1/health")
+    click.echo(f"  API document  http://{host}:{port}/api/v1/openapi.json")
+    if "stripe" in commands:
+        click.echo(f"  Stripe (test) {env['STRIPE_API_BASE']}  (local server, no real charges)")
     click.echo(f"  Sign in as    {email} / {password}")
     click.echo("  Ctrl-C stops everything.")
     click.echo("")
