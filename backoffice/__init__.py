@@ -41,7 +41,8 @@ def init_app(app: Flask) -> Admin:
         index_view=HomeView(name="Home", url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="backoffice/layout.html", fluid=True),
     )
-    for view in catalog_views():
+    catalog = catalog_views()
+    for view in catalog:
         admin.add_view(view)
     admin.add_view(
         CatalogImportView(
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> Admin:
             category="Catalog",
             endpoint="catalog_export",
             url="/admin/catalog-export",
+            product_list=next(view for view in catalog if view.endpoint == "products"),
         )
     )
     for view in inventory_views():

@@ -1,5 +1,6 @@
 """Shared pieces of the catalog screens: the base view, money in forms, selected ids, category
-paths, lazily filled filters and safe ajax loaders.
+paths, lazily filled filters and safe ajax loaders. The search helpers (`contains`, `sku_prefix`)
+come from commerce.catalog.product_list, which the product list shares with the export.
 
 The screens themselves live in products.py (with product_bulk.py), variants.py, categories.py and
 product_types.py; `catalog_views()` lists them for `backoffice.init_app`.
@@ -15,13 +16,16 @@ from flask import abort, g, has_request_context
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from wtforms import Form
 from wtforms.fields.choices import SelectChoice
 
 from backoffice.base import SecuredModelView, show_domain_error
 from commerce import db
 from commerce.catalog.models import Category
+from commerce.catalog.product_list import MAX_SEARCH_TERMS
+from commerce.catalog.product_list import contains as contains  # re-exported for the screens
+from commerce.catalog.product_list import sku_prefix as sku_prefix
 from commerce.errors import DomainError, InvalidInput
 
 # ISO 4217 minor units of the currencies that do not have two; everything else has two.
@@ -32,7 +36,6 @@ CURRENCY_EXPONENTS = {
 }  # fmt: skip
 MAX_SELECTED = 1000  # ids one bulk edit may carry (Flask-Admin selects at most a page)
 PATH_SEPARATOR = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
-MAX_SEARCH_TERMS = 5  # words of a search that count; each must match
 
 
 # --- money ---------------------------------------------------------------------------------------
@@ -206,13 +209,6 @@ def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
     return ([("", blank)] if blank is not None else []) + choices
 
 
-def subtree_ids(category_id: int) -> Select[tuple[int]]:
-    """SELECT of the ids of a category and all its descendants (a recursive CTE)."""
-    tree = select(Category.id).where(Category.id == category_id).cte("subtree", recursive=True)
-    tree = tree.union_all(select(Category.id).where(Category.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
 # --- filters and ajax ----------------------------------------------------------------------------
 
 
@@ -340,23 +336,6 @@ class CatalogModelView(SecuredModelView):
             if count_query is not None:
                 count_query = count_query.filter(clause)
         return query, count_query, joins, count_joins
-
-
-def like_pattern(term: str, *, prefix_only: bool = False) -> str:
-    """`term` as a LIKE pattern with its wildcards escaped (by backslash)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{escaped}%" if prefix_only else f"%{escaped}%"
-
-
-def sku_prefix(column: Any, term: str) -> ColumnElement[bool]:
-    """Case-insensitive "starts with" on a SKU column (an index on upper(sku) text_pattern_ops
-    answers it)."""
-    return func.upper(column).like(like_pattern(term.upper(), prefix_only=True), escape="\\")
-
-
-def contains(column: Any, term: str) -> ColumnElement[bool]:
-    """Case-insensitive "contains" on a text column."""
-    return func.lower(column).like(like_pattern(term.lower()), escape="\\")
 
 
 def catalog_views() -> list[Any]:

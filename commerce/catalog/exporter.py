@@ -16,9 +16,9 @@ from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import aliased
 
 from commerce import db
+from commerce.catalog import product_list
 from commerce.catalog.models import Brand, Category, Product, Variant
 from commerce.catalog.types import ProductType
 from commerce.errors import InvalidInput
@@ -34,12 +34,21 @@ BATCH = 2000
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ExportFilters:
-    """Which products to export: all by default."""
+    """Which products to export, and in which order: all, by product id, by default.
+
+    `status`, `category_id`, `brand_id` and `search` are the Export page's own filters; `where`,
+    `list_search`, `sort` and `descending` are the back-office product list's filters, search and
+    sort (commerce.catalog.product_list), so an export of the list has exactly its products in
+    its order. All that are given must hold."""
 
     status: str | None = None
     category_id: int | None = None  # subcategories included
     brand_id: int | None = None
     search: str | None = None  # title, slug or SKU contains
+    where: tuple[tuple[str, str, Any], ...] = ()  # the list's filters: (field, operation, value)
+    list_search: str | None = None  # the list's search: every word must match
+    sort: str | None = None  # a product_list.SORTS column; then by product id
+    descending: bool = False
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ExportFilters:
@@ -57,20 +66,29 @@ class ExportFilters:
                     raise InvalidInput(
                         f"{key}: must be a number", fields={key: "not a number"}
                     ) from None
-        for key in ("status", "search"):
+        for key in ("status", "search", "list_search"):
             if values.get(key):
                 out[key] = str(values[key]).strip()
+        where = values.get("where") or ()
+        if not isinstance(where, list | tuple):
+            raise InvalidInput("where: must be a list of filters", fields={"where": "not a list"})
+        out["where"] = tuple(
+            product_list.clean_condition(item, f"where[{n}]") for n, item in enumerate(where)
+        )
+        if values.get("sort"):
+            if values["sort"] not in product_list.SORTS:
+                problem = "must be one of " + ", ".join(product_list.SORTS)
+                raise InvalidInput(f"sort: {problem}", fields={"sort": problem})
+            out["sort"] = values["sort"]
+        if not isinstance(values.get("descending", False), bool):
+            problem = "must be true or false"
+            raise InvalidInput(f"descending: {problem}", fields={"descending": problem})
+        out["descending"] = values.get("descending", False)
         return cls(**out)
 
 
 def _money(amount: int | None) -> str:
     return "" if amount is None else f"{Decimal(amount) / 100:.2f}"
-
-
-def _category_ids(root: int) -> Select:
-    tree = select(Category.id).where(Category.id == root).cte("export_tree", recursive=True)
-    child = aliased(Category)
-    return select(tree.union_all(select(child.id).where(child.parent_id == tree.c.id)).c.id)
 
 
 def _statement(filters: ExportFilters) -> Select:
@@ -80,14 +98,14 @@ def _statement(filters: ExportFilters) -> Select:
         .outerjoin(Category, Category.id == Product.category_id)
         .outerjoin(Brand, Brand.id == Product.brand_id)
         .outerjoin(ProductType, ProductType.id == Product.product_type_id)
-        .order_by(Product.id, Variant.id)
+        .order_by(*product_list.order_by(filters.sort, filters.descending), Variant.id)
     )
     if filters.status:
         stmt = stmt.where(Product.status == filters.status)
     if filters.brand_id:
         stmt = stmt.where(Product.brand_id == filters.brand_id)
     if filters.category_id:
-        stmt = stmt.where(Product.category_id.in_(_category_ids(filters.category_id)))
+        stmt = stmt.where(Product.category_id.in_(product_list.subtree_ids(filters.category_id)))
     if filters.search:
         like = f"%{filters.search.lower()}%"
         stmt = stmt.where(
@@ -97,6 +115,10 @@ def _statement(filters: ExportFilters) -> Select:
                 func.lower(Variant.sku).like(like),
             )
         )
+    for item in filters.where:
+        stmt = stmt.where(product_list.condition(*item))
+    for clause in product_list.search_conditions(filters.list_search):
+        stmt = stmt.where(clause)
     return stmt
 
 
@@ -111,6 +133,12 @@ def _dynamic_columns(filters: ExportFilters) -> tuple[list[str], list[str]]:
 def count(filters: ExportFilters) -> int:
     """How many variant rows the export will have."""
     return db.session.scalar(select(func.count()).select_from(_statement(filters).subquery())) or 0
+
+
+def count_products(filters: ExportFilters) -> int:
+    """How many products the export's rows belong to (a product without variants has none)."""
+    stmt = _statement(filters).with_only_columns(func.count(func.distinct(Product.id)))
+    return db.session.scalar(stmt.order_by(None)) or 0
 
 
 def rows(filters: ExportFilters) -> tuple[list[str], Iterator[list[Any]]]:

@@ -64,3 +64,37 @@ def test_export_job_reports_progress_and_writes_the_file(app, db_session, export
     assert path.read_text(encoding="utf-8-sig").splitlines()[0].startswith("handle,title,status")
     with pytest.raises(NotFound):
         exports.export_status("../../etc/passwd")
+
+
+def test_the_product_lists_filters_are_checked_before_an_export_starts(db_session):
+    good = exporter.ExportFilters.from_dict(
+        {
+            "where": [
+                ["brand", "equals", "7"],
+                ["created_at", "between", ["2025-01-01", "2025-02-01"]],
+            ],
+            "list_search": " tee ",
+            "sort": "title",
+            "descending": True,
+        }
+    )
+    assert good.where == (
+        ("brand", "equals", 7),
+        ("created_at", "between", ["2025-01-01T00:00:00", "2025-02-01T00:00:00"]),
+    )
+    assert (good.list_search, good.sort, good.descending) == ("tee", "title", True)
+    bad = [
+        ({"where": [["colour", "equals", "red"]]}, "where[0]"),
+        ({"where": [["brand", "equals", "acme"]]}, "where[0]"),
+        ({"where": [["updated_at", "after", "soon"]]}, "where[0]"),
+        ({"where": [["updated_at", "between", ["2025-01-01"]]]}, "where[0]"),
+        ({"where": "status=draft"}, "where"),
+        ({"sort": "price"}, "sort"),
+        ({"descending": "yes"}, "descending"),
+    ]
+    for values, field in bad:
+        with pytest.raises(InvalidInput) as caught:
+            exporter.ExportFilters.from_dict(values)
+        assert field in caught.value.fields, values
+    with pytest.raises(InvalidInput, match="sort: must be one of"):
+        exports.start_export({"sort": "price"}, "csv")
