@@ -18,6 +18,7 @@ HANDLER_MODULES = (
     "jobs.handlers.inventory",
     "jobs.handlers.catalog",
     "jobs.handlers.orders",
+    "jobs.handlers.customers",
 )
 
 _routes: dict[str, list[Route]] = defaultdict(list)
