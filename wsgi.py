@@ -108,6 +108,7 @@ def _register_cli(app: Flask) -> None:
 
     from backoffice.cli import users_cli
     from commerce.db import Base
+    from commerce.shipping.cli import shipping_cli
     from commerce.tax.cli import tax_cli
     from devtools.cli import dev_cli, seed_cli
     from jobs.cli import jobs_cli
@@ -117,6 +118,7 @@ def _register_cli(app: Flask) -> None:
     Migrate(app, db=_MigrateTarget(Base.metadata), directory=str(ROOT / "migrations"))
     for group in (users_cli, jobs_cli, seed_cli, dev_cli, tax_cli):
         app.cli.add_command(group)
+    app.cli.add_command(shipping_cli)
 
 
 class _MigrateTarget:
