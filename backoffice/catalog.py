@@ -27,32 +27,14 @@ from commerce.catalog.product_list import MAX_SEARCH_TERMS
 from commerce.catalog.product_list import contains as contains  # re-exported for the screens
 from commerce.catalog.product_list import sku_prefix as sku_prefix
 from commerce.errors import DomainError, InvalidInput
+from commerce.money import CURRENCY_EXPONENTS, exponent
+from commerce.money import format_money as format_money  # re-exported for the screens
 
-# ISO 4217 minor units of the currencies that do not have two; everything else has two.
-CURRENCY_EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}  # fmt: skip
 MAX_SELECTED = 1000  # ids one bulk edit may carry (Flask-Admin selects at most a page)
 PATH_SEPARATOR = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 
 
 # --- money ---------------------------------------------------------------------------------------
-
-
-def exponent(currency: str | None) -> int:
-    """How many decimals `currency` has (2 unless ISO 4217 says otherwise)."""
-    return CURRENCY_EXPONENTS.get((currency or "").upper(), 2)
-
-
-def format_money(amount: int | None, currency: str | None) -> str:
-    """Minor units as "19.99 EUR" ("" for None)."""
-    if amount is None:
-        return ""
-    places = exponent(currency)
-    value = Decimal(amount).scaleb(-places)
-    return f"{value:,.{places}f} {currency or ''}".strip()
 
 
 def major_units(amount: int | None, currency: str | None) -> Decimal | None:

@@ -84,10 +84,12 @@ def reserve_stock(
     *,
     actor: Actor,
     session: Session | None = None,
+    commit: bool = True,
 ) -> list[StockReservation]:
     """Hold stock for checkout `reference` for `ttl_seconds`: every line or none.
     Raises InvalidInput (naming the line or field), OutOfStock (naming each short line and what
-    is available).
+    is available). With `commit=False` the caller's transaction keeps the reservation (order
+    placement reserves and allocates in one transaction).
 
     `lines` are (variant_id, quantity) pairs. A line may be split over warehouses. Variants whose
     backorder policy is "allow" take what is there and backorder the rest. Reserving a reference
@@ -99,7 +101,7 @@ def reserve_stock(
     if ttl_seconds > MAX_TTL_SECONDS:
         problem = f"must be at most {MAX_TTL_SECONDS} seconds (7 days)"
         raise InvalidInput(f"ttl_seconds: {problem}", fields={"ttl_seconds": problem})
-    with unit_of_work(session) as s:
+    with unit_of_work(session, commit=commit) as s:
         variants = variants_of(s, wanted)
         previous = lock_active(s, reference)
         levels = level_ids(
