@@ -95,6 +95,14 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "API_CHECKOUT_RATE_LIMIT": _str(env, "API_CHECKOUT_RATE_LIMIT", "60 per minute"),
         # Catalog prices include tax (EU-style) or tax is added at checkout (US-style).
         "PRICES_INCLUDE_TAX": _bool(env, "PRICES_INCLUDE_TAX", False),
+        "SHOP_CURRENCY": _str(env, "SHOP_CURRENCY", "EUR"),
+        # The web shop's own address, for links in customer emails (verify, reset, orders).
+        "STOREFRONT_URL": _str(env, "STOREFRONT_URL"),
+        "CHECKOUT_HOLD_SECONDS": _int(env, "CHECKOUT_HOLD_SECONDS", 15 * 60),
+        "SMS_BACKEND": _str(env, "SMS_BACKEND", "logging"),
+        "TWILIO_ACCOUNT_SID": _str(env, "TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": _str(env, "TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": _str(env, "TWILIO_FROM"),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
