@@ -56,6 +56,7 @@ class Customer(TimestampMixin, Base):
 
     @property
     def full_name(self) -> str:
+        """First and last name, as on an envelope."""
         return f"{self.first_name} {self.last_name}".strip()
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from commerce import db
 from commerce.customers.models import Customer, CustomerToken
@@ -44,6 +44,7 @@ class IssuedToken:
 
     @property
     def expires_at(self) -> dt.datetime:
+        """When the token stops working."""
         return self.row.expires_at
 
 
@@ -186,3 +187,21 @@ def issue_email_token(customer_id: int, kind: str) -> IssuedToken:
     issued = issue(customer_id, kind)
     db.session.commit()
     return issued
+
+
+def prune(*, older_than_days: int = 30) -> int:
+    """Delete tokens that expired, were revoked or were used more than `older_than_days` days ago
+    (for a daily schedule), and commit. Returns how many went. Raises ValueError below 1 day."""
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    stmt = delete(CustomerToken).where(
+        or_(
+            CustomerToken.expires_at < cutoff,
+            CustomerToken.revoked_at < cutoff,
+            CustomerToken.used_at < cutoff,
+        )
+    )
+    count = db.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+    db.session.commit()
+    return count or 0

@@ -274,3 +274,18 @@ def test_profile_update_checks_fields_and_records_consent_changes(db_session):
         "first_name": ["(hidden)", "(changed)"],
         "phone": ["(hidden)", "(changed)"],
     }
+
+
+def test_old_dead_tokens_are_pruned_and_live_ones_kept(db_session):
+    live = register()
+    dead = register()
+    long_ago = utcnow() - dt.timedelta(days=60)
+    db_session.execute(
+        update(CustomerToken)
+        .where(CustomerToken.customer_id == dead.customer.id)
+        .values(created_at=long_ago, expires_at=long_ago + dt.timedelta(days=1))
+    )
+    assert tokens.prune(older_than_days=30) == 1
+    assert tokens.authenticate(live.token.raw)[0].id == live.customer.id
+    remaining = db_session.scalars(select(CustomerToken.customer_id)).all()
+    assert remaining == [live.customer.id]
