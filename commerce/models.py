@@ -1,6 +1,7 @@
 """Imports every model module so Base.metadata is complete (for migrations and tests)."""
 
 from commerce.audit import AuditEntry
+from commerce.carts.models import Cart, CartGiftCard, CartLine
 from commerce.catalog.collections import Collection, CollectionProduct
 from commerce.catalog.digital import DigitalFile, DownloadGrant, LicenseKey, LicensePool
 from commerce.catalog.media import ProductMedia
@@ -20,6 +21,15 @@ from commerce.notifications.models import EmailMessage
 from commerce.notifications.sms import SmsMessage
 from commerce.orders.models import Order, OrderLine
 from commerce.payments.models import Payment, ProviderEvent
+from commerce.pricing.models import (
+    CustomerGroup,
+    GiftCard,
+    GiftCardTransaction,
+    PriceListPrice,
+    Promotion,
+    Voucher,
+    VoucherRedemption,
+)
 from commerce.shipping.models import ShippingMethod, ShippingRate, ShippingZone
 from commerce.staff.models import StaffUser
 from commerce.tax.models import TaxRate, TaxZone
@@ -28,24 +38,32 @@ __all__ = [
     "Attribute",
     "AuditEntry",
     "Brand",
+    "Cart",
+    "CartGiftCard",
+    "CartLine",
     "Category",
     "CheckoutRequest",
     "Collection",
     "CollectionProduct",
     "Customer",
+    "CustomerGroup",
     "DigitalFile",
     "DownloadGrant",
     "EmailMessage",
+    "GiftCard",
+    "GiftCardTransaction",
     "LicenseKey",
     "LicensePool",
     "Order",
     "OrderLine",
     "OutboxEvent",
     "Payment",
+    "PriceListPrice",
     "Product",
     "ProductMedia",
     "ProductType",
     "ProductTypeAttribute",
+    "Promotion",
     "ProviderEvent",
     "ShippingMethod",
     "ShippingRate",
@@ -59,5 +77,7 @@ __all__ = [
     "TaxZone",
     "Variant",
     "VariantInventory",
+    "Voucher",
+    "VoucherRedemption",
     "Warehouse",
 ]
