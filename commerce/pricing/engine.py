@@ -121,10 +121,12 @@ class QuoteLine:
 
     @property
     def discount(self) -> int:
+        """Promotions plus the line's voucher share."""
         return self.promotion_discount + self.voucher_discount
 
     @property
     def amount(self) -> int:
+        """What is taxed: subtotal - discount."""
         return self.subtotal - self.discount
 
 
@@ -181,18 +183,22 @@ class Quote:
 
     @property
     def subtotal(self) -> int:
+        """Sum of unit price * quantity over the lines (before discounts)."""
         return sum(line.subtotal for line in self.lines)
 
     @property
     def promotion_discount(self) -> int:
+        """What automatic promotions took off."""
         return sum(line.promotion_discount for line in self.lines)
 
     @property
     def voucher_discount(self) -> int:
+        """What the voucher took off the items."""
         return sum(line.voucher_discount for line in self.lines)
 
     @property
     def discount(self) -> int:
+        """Promotions plus voucher, over all lines."""
         return sum(line.discount for line in self.lines)
 
     @property
@@ -202,18 +208,22 @@ class Quote:
 
     @property
     def tax(self) -> int:
+        """Tax on the lines and on shipping (contained in the prices when they include tax)."""
         return sum(line.tax for line in self.lines) + self.shipping_tax
 
     @property
     def total(self) -> int:
+        """What the order costs: lines and shipping with tax."""
         return sum(line.total for line in self.lines) + self.shipping_total
 
     @property
     def gift_card_total(self) -> int:
+        """What the gift cards pay."""
         return sum(item.amount for item in self.gift_cards)
 
     @property
     def amount_due(self) -> int:
+        """What is left for the payment method: total - gift cards."""
         return self.total - self.gift_card_total
 
 
