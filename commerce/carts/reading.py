@@ -28,8 +28,10 @@ from commerce.carts.models import Cart, CartLine
 from commerce.carts.service import stock_limits, visible_product
 from commerce.catalog.models import Product, Variant
 from commerce.errors import NotFound
-from commerce.pricing.engine import PricingLine, Quote, QuoteLine, quote, tax_address, variant_title
+from commerce.pricing.engine import quote, tax_address
 from commerce.pricing.errors import GIFT_CARD_REASONS
+from commerce.pricing.lookups import variant_title
+from commerce.pricing.quotes import PricingLine, Quote, QuoteLine
 from commerce.tax.models import DEFAULT_TAX_CLASS
 
 

@@ -34,10 +34,10 @@ from commerce.inventory.errors import OutOfStock
 from commerce.inventory.ledger import unit_of_work
 from commerce.inventory.models import VariantInventory
 from commerce.inventory.queries import availability
-from commerce.pricing import engine
-from commerce.pricing.engine import PricingLine
+from commerce.pricing import engine, lookups
 from commerce.pricing.errors import VoucherRejected
 from commerce.pricing.gift_cards import usable_gift_card
+from commerce.pricing.quotes import PricingLine
 from commerce.pricing.validation import currency_code, whole_number
 
 MAX_QUANTITY = 999
@@ -117,7 +117,7 @@ def get_cart_for_customer(customer_id: int, *, actor: Actor) -> Cart:
     cart = find_cart_for_customer(customer_id)
     if cart is not None:
         return cart
-    customers = engine.CUSTOMERS
+    customers = lookups.CUSTOMERS
     if db.session.scalar(select(customers.c.id).where(customers.c.id == customer_id)) is None:
         raise NotFound(f"Customer {customer_id} does not exist.")
     db.session.execute(
@@ -261,8 +261,8 @@ def add_item(cart_id: int, variant_id: int, quantity: int, *, actor: Actor) -> C
 
 def _unit_price(cart: Cart, variant: Variant) -> int:
     """The unit price the shopper sees for the variant now (their group's price list first)."""
-    group = engine.customer_group(cart.customer_id)
-    listed = engine.price_list_prices(group, [variant.id], cart.currency)
+    group = lookups.customer_group(cart.customer_id)
+    listed = lookups.price_list_prices(group, [variant.id], cart.currency)
     return listed.get(variant.id, variant.price_amount)
 
 
@@ -380,7 +380,7 @@ def set_voucher(cart_id: int, code: str, *, actor: Actor) -> Cart:
         voucher_code=code,
         strict=True,
     )
-    voucher = engine.find_voucher(code)
+    voucher = lookups.find_voucher(code)
     if voucher is None:  # pragma: no cover - quote(strict=True) refused it already
         raise VoucherRejected("unknown", code)
     cart.voucher_id = voucher.id

@@ -2,6 +2,8 @@
 
 engine.py      quote(...) -> Quote: price lists, promotions, voucher, shipping, tax, gift cards,
                in the precedence written in its docstring; allocate() for order-level discounts
+quotes.py      PricingLine in, Quote (lines, promotions, voucher, tax, gift cards) out
+lookups.py     what a quote reads: variants, group prices, promotions, vouchers, gift cards
 models.py      CustomerGroup, PriceListPrice, Promotion, Voucher, VoucherRedemption, GiftCard,
                GiftCardTransaction
 rules.py       create_customer_group, set_customer_group, set_group_price, remove_group_price,

@@ -42,189 +42,45 @@ Totals obey, to the minor unit:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Table, column, func, or_, select, table
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from commerce import db
-from commerce.catalog.models import Category, Product, Variant
 from commerce.db import utcnow
-from commerce.errors import InvalidInput, NotFound
-from commerce.pricing.errors import GiftCardRejected, VoucherRejected
-from commerce.pricing.models import (
-    CustomerGroup,
-    GiftCard,
-    PriceListPrice,
-    Promotion,
-    Voucher,
-    VoucherRedemption,
+from commerce.errors import InvalidInput
+from commerce.pricing.errors import VoucherRejected
+from commerce.pricing.lookups import (
+    Item,
+    category_ancestors,
+    check_voucher_usable,
+    covers,
+    customer_group,
+    find_voucher,
+    gift_card_problem,
+    load_items,
+    normalise_voucher_code,
+    price_list_prices,
+    running_promotions,
+)
+from commerce.pricing.models import GiftCard, Promotion, Voucher
+from commerce.pricing.quotes import (
+    AppliedPromotion,
+    AppliedVoucher,
+    GiftCardApplication,
+    GiftCardProblem,
+    PricingLine,
+    Quote,
+    QuoteLine,
 )
 from commerce.tax.engine import TaxableLine, TaxResult, calculate, round_half_up
 from commerce.tax.models import DEFAULT_TAX_CLASS
 
-# customers.customer_group_id is pricing's column on the customers context's table (migration
-# 0012); read through a lightweight table so the Customer model need not know about it.
-CUSTOMERS: Table = table("customers", column("id"), column("customer_group_id"))
 HUNDRED = Decimal(100)
-
-
-# --- input and output ----------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PricingLine:
-    """One line to price: `key` names it in the result (a cart line id, say)."""
-
-    key: str
-    variant_id: int
-    quantity: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AppliedPromotion:
-    """A promotion and what it took off (one line, or the whole quote)."""
-
-    promotion_id: int
-    name: str
-    amount: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class QuoteLine:
-    """One priced line. `discount` = `promotion_discount` + `voucher_discount`; `amount` is what
-    is taxed (subtotal - discount); `total` is what the shopper pays for the line (with tax)."""
-
-    key: str
-    variant_id: int
-    product_id: int
-    sku: str
-    title: str
-    quantity: int
-    base_unit_price: int
-    unit_price: int
-    price_source: str  # "price_list" | "variant"
-    subtotal: int
-    promotion_discount: int
-    voucher_discount: int
-    promotions: tuple[AppliedPromotion, ...]
-    tax_class: str
-    tax: int
-    total: int
-    is_digital: bool
-
-    @property
-    def discount(self) -> int:
-        """Promotions plus the line's voucher share."""
-        return self.promotion_discount + self.voucher_discount
-
-    @property
-    def amount(self) -> int:
-        """What is taxed: subtotal - discount."""
-        return self.subtotal - self.discount
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AppliedVoucher:
-    """The cart's voucher and what it took off the items and off shipping."""
-
-    voucher_id: int
-    code: str
-    kind: str
-    amount: int
-    shipping_discount: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class GiftCardApplication:
-    """What one gift card pays of this quote, and the balance it would keep."""
-
-    gift_card_id: int
-    last4: str
-    amount: int
-    balance_before: int
-    balance_after: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class GiftCardProblem:
-    """A gift card on the cart that cannot pay now, and why (a GIFT_CARD_REASONS key)."""
-
-    gift_card_id: int
-    last4: str
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Quote:
-    """Everything a cart costs, line by line (see the module docstring for how it adds up)."""
-
-    currency: str
-    prices_include_tax: bool
-    customer_group_id: int | None
-    lines: tuple[QuoteLine, ...]
-    promotions: tuple[AppliedPromotion, ...]
-    voucher: AppliedVoucher | None
-    voucher_rejection: VoucherRejected | None
-    shipping: int
-    shipping_discount: int
-    shipping_tax: int
-    shipping_total: int
-    tax_status: str  # "calculated" | "exempt" | "no_tax_zone" | "no_address"
-    tax_result: TaxResult | None
-    gift_cards: tuple[GiftCardApplication, ...]
-    gift_card_problems: tuple[GiftCardProblem, ...]
-
-    @property
-    def subtotal(self) -> int:
-        """Sum of unit price * quantity over the lines (before discounts)."""
-        return sum(line.subtotal for line in self.lines)
-
-    @property
-    def promotion_discount(self) -> int:
-        """What automatic promotions took off."""
-        return sum(line.promotion_discount for line in self.lines)
-
-    @property
-    def voucher_discount(self) -> int:
-        """What the voucher took off the items."""
-        return sum(line.voucher_discount for line in self.lines)
-
-    @property
-    def discount(self) -> int:
-        """Promotions plus voucher, over all lines."""
-        return sum(line.discount for line in self.lines)
-
-    @property
-    def shipping_charged(self) -> int:
-        """Shipping after a free-shipping voucher, before tax (an order's shipping_amount)."""
-        return self.shipping - self.shipping_discount
-
-    @property
-    def tax(self) -> int:
-        """Tax on the lines and on shipping (contained in the prices when they include tax)."""
-        return sum(line.tax for line in self.lines) + self.shipping_tax
-
-    @property
-    def total(self) -> int:
-        """What the order costs: lines and shipping with tax."""
-        return sum(line.total for line in self.lines) + self.shipping_total
-
-    @property
-    def gift_card_total(self) -> int:
-        """What the gift cards pay."""
-        return sum(item.amount for item in self.gift_cards)
-
-    @property
-    def amount_due(self) -> int:
-        """What is left for the payment method: total - gift cards."""
-        return self.total - self.gift_card_total
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -274,205 +130,6 @@ def prices_include_tax() -> bool:
     return bool(current_app.config.get("PRICES_INCLUDE_TAX", False)) if has_app_context() else False
 
 
-def normalise_voucher_code(code: str | None) -> str:
-    """A voucher code as stored: stripped and upper case."""
-    return (code or "").strip().upper()
-
-
-def in_window(starts_at: dt.datetime | None, ends_at: dt.datetime | None, now: dt.datetime) -> str:
-    """ "ok", "not_yet_valid" or "expired" for a validity window at `now`."""
-    if starts_at is not None and now < starts_at:
-        return "not_yet_valid"
-    if ends_at is not None and now >= ends_at:
-        return "expired"
-    return "ok"
-
-
-# --- reading what a quote needs --------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Item:
-    key: str
-    variant_id: int
-    product_id: int
-    category_id: int | None
-    sku: str
-    title: str
-    quantity: int
-    price: int
-    currency: str
-    tax_class: str
-    is_digital: bool
-
-
-def variant_title(product_title: str, option_values: Mapping[str, str] | None) -> str:
-    """ "Oxford Shirt (M, Blue)": the product's title with the variant's option values."""
-    options = ", ".join(str(v) for v in (option_values or {}).values())
-    return f"{product_title} ({options})" if options else product_title
-
-
-def _items(lines: Sequence[PricingLine]) -> list[_Item]:
-    ids = [line.variant_id for line in lines]
-    rows = db.session.execute(
-        select(Variant, Product.title, Product.category_id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(Variant.id.in_(ids))
-    ).all()
-    found = {variant.id: (variant, title, category_id) for variant, title, category_id in rows}
-    items = []
-    for line in lines:
-        if line.variant_id not in found:
-            raise NotFound(
-                f"line {line.key}: variant {line.variant_id} does not exist.",
-                details={"line": line.key, "variant_id": line.variant_id},
-            )
-        variant, title, category_id = found[line.variant_id]
-        items.append(
-            _Item(
-                key=line.key,
-                variant_id=variant.id,
-                product_id=variant.product_id,
-                category_id=category_id,
-                sku=variant.sku,
-                title=variant_title(title, variant.option_values),
-                quantity=line.quantity,
-                price=variant.price_amount,
-                currency=variant.currency,
-                tax_class=variant.tax_class or DEFAULT_TAX_CLASS,
-                is_digital=variant.is_digital,
-            )
-        )
-    return items
-
-
-def category_ancestors(category_ids: Iterable[int]) -> dict[int, set[int]]:
-    """{category_id: the ids of it and every category above it}, one recursive query."""
-    ids = sorted({cid for cid in category_ids if cid is not None})
-    if not ids:
-        return {}
-    parent = aliased(Category)
-    up = (
-        select(Category.id.label("start"), Category.id, Category.parent_id)
-        .where(Category.id.in_(ids))
-        .cte("up", recursive=True)
-    )
-    # UNION (not UNION ALL) ends the walk even if a bad edit ever made the tree a cycle.
-    up = up.union(
-        select(up.c.start, parent.id, parent.parent_id).join(parent, parent.id == up.c.parent_id)
-    )
-    found: dict[int, set[int]] = defaultdict(set)
-    for start, category_id in db.session.execute(select(up.c.start, up.c.id)):
-        found[start].add(category_id)
-    return dict(found)
-
-
-def customer_group(customer_id: int | None) -> CustomerGroup | None:
-    """The group `customer_id` belongs to, None for guests and customers in no group."""
-    if customer_id is None:
-        return None
-    group_id = db.session.scalar(
-        select(CUSTOMERS.c.customer_group_id).where(CUSTOMERS.c.id == customer_id)
-    )
-    return db.session.get(CustomerGroup, group_id) if group_id is not None else None
-
-
-def price_list_prices(
-    group: CustomerGroup | None, variant_ids: list[int], currency: str
-) -> dict[int, int]:
-    """{variant_id: price} from the group's price list in `currency` ({} for no group)."""
-    if group is None:
-        return {}
-    rows = db.session.execute(
-        select(PriceListPrice.variant_id, PriceListPrice.price_amount).where(
-            PriceListPrice.customer_group_id == group.id,
-            PriceListPrice.variant_id.in_(variant_ids),
-            PriceListPrice.currency == currency,
-        )
-    )
-    return {variant_id: price for variant_id, price in rows}
-
-
-def running_promotions(currency: str, now: dt.datetime) -> list[Promotion]:
-    """Active promotions running at `now` that can apply in `currency`, by id."""
-    stmt = (
-        select(Promotion)
-        .where(
-            Promotion.is_active,
-            or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
-            or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
-            or_(Promotion.currency.is_(None), Promotion.currency == currency),
-        )
-        .order_by(Promotion.id)
-    )
-    return list(db.session.scalars(stmt))
-
-
-def covers(
-    scope: str,
-    category_ids: Sequence[int],
-    product_ids: Sequence[int],
-    item: Any,
-    ancestors: Mapping[int, set[int]],
-) -> bool:
-    """Whether a promotion's or voucher's scope covers a line's product."""
-    if scope in ("all", "order"):
-        return True
-    if scope == "products":
-        return item.product_id in product_ids
-    line_categories = ancestors.get(item.category_id, set()) if item.category_id else set()
-    return bool(line_categories.intersection(category_ids))
-
-
-def redemptions_by(voucher_id: int, customer_id: int | None, email: str | None) -> int:
-    """How often a customer (by id) or a guest (by email, any case) redeemed the voucher."""
-    if customer_id is not None:
-        who = VoucherRedemption.customer_id == customer_id
-    elif email:
-        who = func.lower(VoucherRedemption.email) == email.strip().lower()
-    else:
-        return 0
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(VoucherRedemption)
-            .where(VoucherRedemption.voucher_id == voucher_id, who)
-        )
-        or 0
-    )
-
-
-def check_voucher_usable(
-    voucher: Voucher | None,
-    code: str,
-    *,
-    now: dt.datetime,
-    customer_id: int | None,
-    email: str | None,
-) -> Voucher:
-    """The voucher if its window and usage limits allow one more use now. Raises VoucherRejected
-    (unknown, not_yet_valid, expired, used_up, customer_limit_reached)."""
-    if voucher is None:
-        raise VoucherRejected("unknown", code)
-    window = in_window(voucher.starts_at, voucher.ends_at, now)
-    if window != "ok":
-        raise VoucherRejected(window, voucher.code)
-    if voucher.usage_limit is not None and voucher.times_used >= voucher.usage_limit:
-        raise VoucherRejected("used_up", voucher.code)
-    limit = voucher.usage_limit_per_customer
-    if limit is not None and redemptions_by(voucher.id, customer_id, email) >= limit:
-        raise VoucherRejected("customer_limit_reached", voucher.code)
-    return voucher
-
-
-def find_voucher(code: str) -> Voucher | None:
-    """The voucher with `code` (any case, surrounding spaces ignored), or None."""
-    return db.session.scalar(select(Voucher).where(Voucher.code == normalise_voucher_code(code)))
-
-
-# --- the engine ------------------------------------------------------------------------------
-
-
 def _promotion_discount(promotion: Promotion, amount: int, quantity: int) -> int:
     if promotion.kind == "percentage":
         return percent_of(amount, Decimal(promotion.percent or 0))
@@ -480,7 +137,7 @@ def _promotion_discount(promotion: Promotion, amount: int, quantity: int) -> int
 
 
 def _apply_promotions(
-    items: Sequence[_Item],
+    items: Sequence[Item],
     unit_prices: Mapping[str, int],
     promotions: Sequence[Promotion],
     ancestors: Mapping[int, set[int]],
@@ -517,7 +174,7 @@ def _apply_promotions(
 
 def _apply_voucher(
     voucher: Voucher,
-    items: Sequence[_Item],
+    items: Sequence[Item],
     after_promotions: Mapping[str, int],
     ancestors: Mapping[int, set[int]],
     currency: str,
@@ -577,19 +234,6 @@ def _gift_cards(
     return applied, problems
 
 
-def gift_card_problem(card: GiftCard, currency: str, now: dt.datetime) -> str | None:
-    """Why `card` cannot pay in `currency` at `now` (a GIFT_CARD_REASONS key), None when it can."""
-    if not card.is_active:
-        return "disabled"
-    if card.expires_at is not None and card.expires_at <= now:
-        return "expired"
-    if card.currency != currency:
-        return "wrong_currency"
-    if card.balance_amount <= 0:
-        return "empty"
-    return None
-
-
 def quote(
     lines: Sequence[PricingLine],
     *,
@@ -619,7 +263,7 @@ def quote(
     ):
         problem = "must be a whole number of minor units, zero or more"
         raise InvalidInput(f"shipping_amount: {problem}", fields={"shipping_amount": problem})
-    items = _items(lines)
+    items = load_items(lines)
     group = customer_group(customer_id)
     listed = price_list_prices(group, [item.variant_id for item in items], currency)
     unit_prices = {item.key: listed.get(item.variant_id, item.price) for item in items}
@@ -745,14 +389,3 @@ def quote(
         gift_cards=tuple(applications),
         gift_card_problems=tuple(problems),
     )
-
-
-def check_gift_card(card: GiftCard | None, currency: str, now: dt.datetime) -> GiftCard:
-    """The card if it can pay in `currency` now. Raises GiftCardRejected (unknown, disabled,
-    expired, wrong_currency, empty)."""
-    if card is None:
-        raise GiftCardRejected("unknown")
-    reason = gift_card_problem(card, currency, now)
-    if reason is not None:
-        raise GiftCardRejected(reason, extra={"last4": card.last4})
-    return card

@@ -32,8 +32,8 @@ from commerce.audit import Actor
 from commerce.db import utcnow
 from commerce.errors import Conflict, InvalidInput, PermissionDenied
 from commerce.inventory.ledger import unit_of_work
-from commerce.pricing.engine import check_gift_card
 from commerce.pricing.errors import GiftCardRejected, InsufficientBalance
+from commerce.pricing.lookups import check_gift_card
 from commerce.pricing.models import GiftCard, GiftCardTransaction
 from commerce.pricing.validation import aware, currency_code, text_value, whole_number
 

@@ -16,7 +16,7 @@ from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.catalog.models import Category, Product, Variant
 from commerce.errors import Conflict, NotFound
-from commerce.pricing.engine import CUSTOMERS
+from commerce.pricing.lookups import CUSTOMERS
 from commerce.pricing.models import (
     PROMOTION_KINDS,
     PROMOTION_SCOPES,

@@ -22,8 +22,8 @@ from commerce.audit import Actor
 from commerce.db import utcnow
 from commerce.errors import Conflict
 from commerce.inventory.ledger import unit_of_work
-from commerce.pricing.engine import check_voucher_usable, normalise_voucher_code
 from commerce.pricing.errors import VoucherRejected
+from commerce.pricing.lookups import check_voucher_usable, normalise_voucher_code
 from commerce.pricing.models import VOUCHER_KINDS, VOUCHER_SCOPES, Voucher, VoucherRedemption
 from commerce.pricing.rules import check_targets
 from commerce.pricing.validation import (

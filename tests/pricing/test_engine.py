@@ -7,8 +7,9 @@ import pytest
 
 from commerce.errors import InvalidInput
 from commerce.pricing import rules, vouchers
-from commerce.pricing.engine import PricingLine, allocate, quote
+from commerce.pricing.engine import allocate, quote
 from commerce.pricing.errors import VoucherRejected
+from commerce.pricing.quotes import PricingLine
 from tests.carts.factories import (
     ADDRESS,
     STAFF,
