@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     """Register the API blueprint (token-authenticated, so exempt from the cookie CSRF check)."""
     import storefront_api.accounts  # noqa: F401  (routes)
     from storefront_api import carts, downloads, health, openapi, products, webhooks  # noqa: F401
+    from storefront_api.checkout import place_my_order  # noqa: F401  (routes)
     from storefront_api.limits import init_app as init_limits
     from storefront_api.media import media
     from storefront_api.shipping import list_shipping_methods  # noqa: F401  (route)

@@ -1,0 +1,390 @@
+"""Checkout: hold a cart's stock, then turn the cart into a placed order, once per key.
+
+`start_checkout` reserves the cart's units for CHECKOUT_HOLD_SECONDS (the scheduled
+`expire_stock_reservations` job gives back what is not bought in time).
+
+`place_order` is one transaction that, in this order:
+1. claims the Idempotency-Key (a row in checkout_requests; a second request with the same key
+   waits on it and then answers with the first one's order — the same key never makes two orders,
+   and a key reused for another cart or payment method is refused);
+2. locks the cart and prices it with the pricing engine (strictly: a voucher that no longer applies
+   is refused; if any price changed or a line left the catalog since the shopper last read the
+   cart, the order is refused with `cart_changed` so nobody pays a price they were not shown);
+3. quotes the chosen shipping method for the address (digital-only carts need none);
+4. writes the order with its snapshots (names, SKUs, prices, discounts, tax lines, addresses,
+   shipping method), records the voucher's use and spends the gift cards (both within their
+   limits, under concurrency), reserves the units again under the cart's reference and turns the
+   reservation into the order's allocation (the last unit cannot be sold twice), closes the cart;
+5. records the audit row and `order.placed` (and `order.paid` when gift cards paid it all).
+Any refusal rolls all of it back. Payment starts after the commit (commerce.payments.service).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from commerce import audit, db, events
+from commerce.audit import Actor
+from commerce.carts import service as carts
+from commerce.carts.models import Cart
+from commerce.carts.reading import CartView, price_cart
+from commerce.catalog.models import Variant
+from commerce.checkout.models import CheckoutRequest
+from commerce.db import utcnow
+from commerce.errors import Conflict, InvalidInput, NotFound
+from commerce.inventory import service as inventory
+from commerce.orders.models import PAYMENT_METHODS, Order, OrderLine
+from commerce.pricing.gift_cards import redeem_gift_card_by_id
+from commerce.pricing.vouchers import record_voucher_redemption
+from commerce.shipping.engine import ShippingItem, get_quote
+
+__all__ = ["CartChanged", "Hold", "PlacedOrder", "place_order", "start_checkout"]
+
+MAX_KEY_LENGTH = 255
+
+
+class CartChanged(Conflict):
+    """The cart's prices or lines changed since the shopper last read it (409 cart_changed)."""
+
+    code = "cart_changed"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Hold:
+    """Stock held for a started checkout."""
+
+    reference: str
+    expires_at: dt.datetime
+    lines: tuple[tuple[int, int], ...]  # (variant_id, quantity)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """The order a checkout request made; `created` is False when the key had made it before."""
+
+    order: Order
+    created: bool
+
+
+def _hold_seconds() -> int:
+    return int(current_app.config.get("CHECKOUT_HOLD_SECONDS") or 900)
+
+
+def _open_cart(cart_id: int, *, lock: bool) -> Cart:
+    cart = db.session.get(Cart, cart_id, with_for_update=lock, populate_existing=lock)
+    if cart is None:
+        raise NotFound("No such cart.")
+    if cart.status == "converted":
+        number = db.session.scalar(
+            select(Order.number).where(Order.cart_reference == carts.cart_reference(cart))
+        )
+        raise Conflict(
+            f"This cart was already ordered (order #{number}).",
+            details={"order_number": number},
+        )
+    if cart.status != "open":
+        raise NotFound("No such cart.")
+    return cart
+
+
+def _lines(cart: Cart) -> list[tuple[int, int]]:
+    """The (variant_id, quantity) pairs whose stock checkout holds: every line but digital ones
+    (files and license keys are not shelf stock). Raises InvalidInput for an empty cart."""
+    if not cart.lines:
+        raise InvalidInput("lines: the cart is empty", fields={"lines": "the cart is empty"})
+    return [(line.variant_id, line.quantity) for line in cart.lines if not line.variant.is_digital]
+
+
+def start_checkout(cart_id: int, *, actor: Actor) -> Hold:
+    """Reserve every unit in the cart for CHECKOUT_HOLD_SECONDS (again: the hold is renewed and
+    follows the cart's current lines). Raises NotFound, Conflict (the cart was ordered),
+    InvalidInput (empty cart), OutOfStock (409 naming each short line and what is available)."""
+    cart = _open_cart(cart_id, lock=True)
+    lines = _lines(cart)
+    reference = carts.cart_reference(cart)
+    if not lines:  # digital goods only: nothing on a shelf to hold
+        return Hold(reference, utcnow() + dt.timedelta(seconds=_hold_seconds()), ())
+    held = inventory.reserve_stock(lines, reference, _hold_seconds(), actor=actor)
+    expires = min((r.expires_at for r in held), default=utcnow())
+    return Hold(reference, expires, tuple(lines))
+
+
+def _fingerprint(scope: str, payment_method: str) -> str:
+    return hashlib.sha256(f"{scope}|{payment_method}".encode()).hexdigest()
+
+
+def _check_request(idempotency_key: str, payment_method: str) -> str:
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        problem = f"send a unique key of 1-{MAX_KEY_LENGTH} printable characters per order"
+        raise InvalidInput(f"Idempotency-Key: {problem}", fields={"Idempotency-Key": problem})
+    if payment_method not in PAYMENT_METHODS:
+        problem = f"must be one of {', '.join(PAYMENT_METHODS)}"
+        raise InvalidInput(f"payment_method: {problem}", fields={"payment_method": problem})
+    return key
+
+
+def _claim(scope: str, key: str, fingerprint: str) -> CheckoutRequest | None:
+    """Insert the key's row, or (after any transaction holding it has finished) return the row
+    that was there."""
+    claimed = db.session.scalar(
+        insert(CheckoutRequest)
+        .values(scope=scope, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(CheckoutRequest.id)
+    )
+    if claimed is not None:
+        return None
+    existing = db.session.scalar(
+        select(CheckoutRequest).where(CheckoutRequest.scope == scope, CheckoutRequest.key == key)
+    )
+    assert existing is not None
+    return existing
+
+
+def _request_row(scope: str, key: str) -> CheckoutRequest:
+    row = db.session.scalar(
+        select(CheckoutRequest).where(CheckoutRequest.scope == scope, CheckoutRequest.key == key)
+    )
+    assert row is not None
+    return row
+
+
+def _refuse_changes(view: CartView) -> None:
+    changes = [n for n in view.notices if n.code in ("price_changed", "line_removed")]
+    if changes:
+        raise CartChanged(
+            "The cart changed since it was last read: " + " ".join(n.message for n in changes),
+            details={
+                "notices": [
+                    {"code": n.code, "message": n.message, "sku": n.sku, "line_id": n.line_id}
+                    for n in changes
+                ]
+            },
+        )
+
+
+def _shipping(cart: Cart, view: CartView) -> tuple[int, dict[str, Any] | None]:
+    """(shipping amount, method snapshot) for the cart's chosen method; (0, None) when nothing
+    ships. Raises InvalidInput naming shipping_address or shipping_method."""
+    variants = {
+        v.id: v
+        for v in db.session.scalars(
+            select(Variant).where(Variant.id.in_([line.variant_id for line in cart.lines]))
+        )
+    }
+    items = [
+        ShippingItem(
+            weight_grams=variants[line.variant_id].weight_grams or 0,
+            quantity=line.quantity,
+            is_digital=variants[line.variant_id].is_digital,
+            shipping_class=variants[line.variant_id].shipping_class,
+        )
+        for line in cart.lines
+    ]
+    if all(item.is_digital for item in items):
+        return 0, None
+    if not cart.shipping_address:
+        problem = "is required: the cart holds goods to ship"
+        raise InvalidInput(f"shipping_address: {problem}", fields={"shipping_address": problem})
+    if cart.shipping_method_id is None:
+        problem = "choose one of the methods offered for the address"
+        raise InvalidInput(f"shipping_method: {problem}", fields={"shipping_method": problem})
+    subtotal = view.quote.subtotal - view.quote.discount
+    quoted = get_quote(
+        cart.shipping_method_id, cart.shipping_address, items, subtotal, cart.currency
+    )
+    return quoted.amount, quoted.snapshot()
+
+
+def place_order(
+    cart_id: int,
+    *,
+    idempotency_key: str,
+    payment_method: str,
+    actor: Actor,
+    channel: str = "web",
+    scope: str | None = None,
+) -> PlacedOrder:
+    """Place the cart's order (see the module docstring), or return the order the same
+    Idempotency-Key placed before. Raises NotFound (no such open cart), InvalidInput (missing
+    email, address or shipping method; a bad key or payment method), Conflict (the key was used
+    for another request, or the cart was ordered with another key), CartChanged, OutOfStock,
+    VoucherRejected, GiftCardRejected / InsufficientBalance.
+
+    Keys are scoped to whose they are: a guest cart ("cart:<id>", the default) or a signed-in
+    customer ("customer:<id>", whose next request comes from a fresh cart once this one is
+    ordered)."""
+    key = _check_request(idempotency_key, payment_method)
+    scope = scope or f"cart:{cart_id}"
+    fingerprint = _fingerprint(scope, payment_method)
+    try:
+        existing = _claim(scope, key, fingerprint)
+        if existing is not None:
+            if existing.fingerprint != fingerprint:
+                raise Conflict(
+                    "This Idempotency-Key was already used for another request; send a new key.",
+                    details={"field": "Idempotency-Key"},
+                )
+            order = db.session.get(Order, existing.order_id)
+            assert order is not None  # the key's row commits with its order
+            db.session.commit()
+            return PlacedOrder(order, created=False)
+        order = _place(cart_id, scope, key, payment_method, actor, channel)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return PlacedOrder(order, created=True)
+
+
+def _place(
+    cart_id: int, scope: str, key: str, payment_method: str, actor: Actor, channel: str
+) -> Order:
+    cart = _open_cart(cart_id, lock=True)
+    lines = _lines(cart)
+    if not cart.email:
+        raise InvalidInput("email: is required to place an order", fields={"email": "is required"})
+    first = price_cart(cart.id, strict=True)
+    _refuse_changes(first)
+    shipping_amount, method = _shipping(cart, first)
+    view = price_cart(cart.id, shipping_amount=shipping_amount, strict=True)
+    quote = view.quote
+    now = utcnow()
+    paid_in_full = quote.amount_due == 0
+    tax_by_key = {item.key: item for item in quote.tax_result.lines} if quote.tax_result else {}
+    variants = {
+        v.id: v
+        for v in db.session.scalars(
+            select(Variant).where(Variant.id.in_([line.variant_id for line in quote.lines]))
+        )
+    }
+    order = Order(
+        customer_id=cart.customer_id,
+        email=cart.email,
+        status="paid" if paid_in_full else "pending_payment",
+        payment_status="paid" if paid_in_full else "pending",
+        payment_method=None if paid_in_full else payment_method,
+        channel=channel if channel in ("web", "app") else "web",
+        currency=quote.currency,
+        prices_include_tax=quote.prices_include_tax,
+        subtotal_amount=quote.subtotal,
+        discount_amount=quote.discount,
+        shipping_amount=quote.shipping_charged,
+        tax_amount=quote.tax,
+        total_amount=quote.total,
+        gift_card_amount=quote.gift_card_total,
+        shipping_country=(cart.shipping_address or {}).get("country") if method else None,
+        shipping_address=cart.shipping_address if method else None,
+        billing_address=cart.billing_address or cart.shipping_address,
+        shipping_method=method,
+        tax_lines=quote.tax_result.snapshot()["tax_lines"] if quote.tax_result else [],
+        adjustments=_adjustments(quote),
+        cart_reference=carts.cart_reference(cart),
+        placed_at=now,
+        lines=[
+            OrderLine(
+                variant_id=line.variant_id,
+                sku=line.sku,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price_amount=line.unit_price,
+                discount_amount=line.discount,
+                tax_amount=line.tax,
+                total_amount=line.total,
+                tax_included=quote.prices_include_tax,
+                tax_rate=tax_by_key[line.key].rate if line.key in tax_by_key else None,
+                tax_class=line.tax_class,
+                option_values=dict(variants[line.variant_id].option_values or {}),
+                is_digital=line.is_digital,
+            )
+            for line in quote.lines
+        ],
+    )
+    db.session.add(order)
+    db.session.flush()
+    _request_row(scope, key).order_id = order.id
+    reference = f"order:{order.number}"
+    if quote.voucher is not None:
+        record_voucher_redemption(
+            quote.voucher.code,
+            reference=reference,
+            amount=quote.voucher.amount + quote.voucher.shipping_discount,
+            currency=quote.currency,
+            customer_id=cart.customer_id,
+            email=cart.email,
+            order_id=order.id,
+            actor=actor,
+            commit=False,
+        )
+    for card in quote.gift_cards:
+        redeem_gift_card_by_id(
+            card.gift_card_id,
+            card.amount,
+            reference,
+            actor=actor,
+            currency=quote.currency,
+            commit=False,
+        )
+    hold = carts.cart_reference(cart)
+    if lines:
+        inventory.reserve_stock(lines, hold, _hold_seconds(), actor=actor, commit=False)
+        inventory.allocate_reservation(hold, reference, actor=actor, commit=False)
+    carts.mark_cart_converted(cart.id, order_id=order.id, actor=actor, commit=False)
+    audit.record(
+        actor,
+        "order.place",
+        "order",
+        order.id,
+        {
+            "number": [None, order.number],
+            "total_amount": [None, order.total_amount],
+            "payment_method": [None, order.payment_method],
+        },
+    )
+    events.record("order.placed", order_id=order.id)
+    if paid_in_full:
+        events.record("order.paid", order_id=order.id, payment_id=None, amount=0)
+    return order
+
+
+def _adjustments(quote: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {"kind": "promotion", "promotion_id": p.promotion_id, "name": p.name, "amount": p.amount}
+        for p in quote.promotions
+    ]
+    if quote.voucher is not None:
+        out.append(
+            {
+                "kind": "voucher",
+                "voucher_id": quote.voucher.voucher_id,
+                "code": quote.voucher.code,
+                "type": quote.voucher.kind,
+                "amount": quote.voucher.amount,
+                "shipping_discount": quote.voucher.shipping_discount,
+            }
+        )
+    out += [
+        {"kind": "gift_card", "gift_card_id": g.gift_card_id, "last4": g.last4, "amount": g.amount}
+        for g in quote.gift_cards
+    ]
+    return out
+
+
+def order_count_for_cart(cart_id: int) -> int:
+    """How many orders a cart became (0 or 1; for tests and support)."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.cart_reference == carts.cart_reference(cart_id))
+        )
+        or 0
+    )
