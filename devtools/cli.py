@@ -95,6 +95,13 @@ def dev_up(port: int, host: str, no_seed: bool) -> None:
         if not seed.has_demo_data():
             click.echo("seeding demo data (first run only) ...")
             seed.seed_demo(progress=click.echo)
+        # Idempotent: tax zones follow the published table; shipping only adds what is missing.
+        from commerce.audit import Actor
+        from commerce.shipping.service import load_default_shipping
+        from commerce.tax.service import load_published_rates
+
+        load_published_rates(Actor.system("make run"))
+        load_default_shipping(Actor.system("make run"))
 
     env = dict(os.environ)
     env.update(
