@@ -260,6 +260,17 @@ def _place(
     now = utcnow()
     paid_in_full = quote.amount_due == 0
     tax_by_key = {item.key: item for item in quote.tax_result.lines} if quote.tax_result else {}
+    # A tax-exempt buyer with tax-inclusive prices pays lines and shipping net: the tax taken
+    # out shows on the order as a discount (and an adjustment saying so), so that its totals add
+    # up like any other order's (see commerce/orders/models.py).
+    exempt_off = {
+        line.key: line.subtotal - line.discount - line.total
+        for line in quote.lines
+        if quote.prices_include_tax and line.subtotal - line.discount > line.total
+    }
+    shipping_amount_charged = (
+        quote.shipping_total if quote.prices_include_tax else quote.shipping_charged
+    )
     variants = {
         v.id: v
         for v in db.session.scalars(
@@ -276,8 +287,8 @@ def _place(
         currency=quote.currency,
         prices_include_tax=quote.prices_include_tax,
         subtotal_amount=quote.subtotal,
-        discount_amount=quote.discount,
-        shipping_amount=quote.shipping_charged,
+        discount_amount=quote.discount + sum(exempt_off.values()),
+        shipping_amount=shipping_amount_charged,
         tax_amount=quote.tax,
         total_amount=quote.total,
         gift_card_amount=quote.gift_card_total,
@@ -286,7 +297,7 @@ def _place(
         billing_address=cart.billing_address or cart.shipping_address,
         shipping_method=method,
         tax_lines=quote.tax_result.snapshot()["tax_lines"] if quote.tax_result else [],
-        adjustments=_adjustments(quote),
+        adjustments=_adjustments(quote, sum(exempt_off.values())),
         cart_reference=carts.cart_reference(cart),
         placed_at=now,
         lines=[
@@ -296,7 +307,7 @@ def _place(
                 title=line.title,
                 quantity=line.quantity,
                 unit_price_amount=line.unit_price,
-                discount_amount=line.discount,
+                discount_amount=line.discount + exempt_off.get(line.key, 0),
                 tax_amount=line.tax,
                 total_amount=line.total,
                 tax_included=quote.prices_include_tax,
@@ -355,7 +366,7 @@ def _place(
     return order
 
 
-def _adjustments(quote: Any) -> list[dict[str, Any]]:
+def _adjustments(quote: Any, tax_exemption: int = 0) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {"kind": "promotion", "promotion_id": p.promotion_id, "name": p.name, "amount": p.amount}
         for p in quote.promotions
@@ -371,6 +382,8 @@ def _adjustments(quote: Any) -> list[dict[str, Any]]:
                 "shipping_discount": quote.voucher.shipping_discount,
             }
         )
+    if tax_exemption:
+        out.append({"kind": "tax_exemption", "amount": tax_exemption})
     out += [
         {"kind": "gift_card", "gift_card_id": g.gift_card_id, "last4": g.last4, "amount": g.amount}
         for g in quote.gift_cards
