@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from commerce import db
 from commerce.carts import service as carts
 from commerce.carts.reading import read_cart
 from commerce.checkout.service import place_order
 from commerce.events import OutboxEvent
 from commerce.pricing import rules
+from commerce.shipping.models import ShippingMethod
 from commerce.shipping.service import load_default_shipping
 from tests.carts.factories import (
     ADDRESS,
@@ -39,9 +41,6 @@ def ready_cart(variant, *, customer=None, quantity=1):
     carts.add_item(cart.id, variant.id, quantity, actor=SHOPPER)
     carts.set_email(cart.id, "buyer@example.com", actor=SHOPPER)
     carts.set_addresses(cart.id, shipping_address=ADDRESS, billing_address=None, actor=SHOPPER)
-    from commerce import db
-    from commerce.shipping.models import ShippingMethod
-
     method = db.session.scalar(
         select(ShippingMethod).where(ShippingMethod.code == "standard").limit(1)
     )
