@@ -157,8 +157,8 @@ def test_guest_checkout_to_a_paid_order_through_the_webhook(
     ]
 
 
-def test_registered_checkout_merges_the_guest_cart_and_pays_by_bank_transfer(
-    client, call, shop, db_session
+def test_registered_checkout_merges_the_guest_cart_and_is_paid_through_the_webhook(
+    client, call, shop, db_session, stripe_server, gateway
 ):
     guest = call("POST", "/carts", 201, template="/carts")["token"]
     call(
@@ -209,18 +209,30 @@ def test_registered_checkout_merges_the_guest_cart_and_pays_by_bank_transfer(
     key = {"Idempotency-Key": "order-attempt-1", **bearer}
     placed = call(
         "POST", "/cart/orders", 201, template="/cart/orders",
-        json={"payment_method": "bank_transfer"}, headers=key,
+        json={"payment_method": "stripe"}, headers=key,
     )["data"]  # fmt: skip
     replay = call(
         "POST", "/cart/orders", 200, template="/cart/orders",
-        json={"payment_method": "bank_transfer"}, headers=key,
+        json={"payment_method": "stripe"}, headers=key,
     )["data"]  # fmt: skip
-
     assert replay["order"]["number"] == placed["order"]["number"]
-    assert placed["order"]["status"] == "pending_payment"
-    assert "Order " + str(placed["order"]["number"]) in placed["payment"]["instructions"]
+    assert replay["payment"]["payment_intent_id"] == placed["payment"]["payment_intent_id"]
+    assert placed["order"]["email"] == "grace@example.com"
+
+    gateway.confirm_payment_intent(
+        placed["payment"]["payment_intent_id"], "pm_card_visa", idempotency_key="confirm"
+    )
+    body, signature = stripe_server.signed_event(
+        stripe_server.last_event("payment_intent.succeeded")
+    )
+    hook = client.post(
+        f"{PREFIX}/webhooks/stripe", data=body, headers={"Stripe-Signature": signature}
+    )
+    assert hook.get_json()["outcome"] == "paid"
     history = client.get(f"{PREFIX}/account/orders", headers=bearer).get_json()
-    assert [o["number"] for o in history["data"]] == [placed["order"]["number"]]
+    assert [(o["number"], o["payment_status"]) for o in history["data"]] == [
+        (placed["order"]["number"], "paid")
+    ]
 
 
 def test_placing_needs_a_key_an_email_and_a_shipping_method(call, shop):
