@@ -99,6 +99,12 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The web shop's own address, for links in customer emails (verify, reset, orders).
         "STOREFRONT_URL": _str(env, "STOREFRONT_URL"),
         "CHECKOUT_HOLD_SECONDS": _int(env, "CHECKOUT_HOLD_SECONDS", 15 * 60),
+        # Carts untouched this long get one reminder email (owners who agreed to marketing only).
+        "ABANDONED_CART_AFTER_HOURS": _int(env, "ABANDONED_CART_AFTER_HOURS", 4),
+        # Customer access tokens (sign-in), email verification links and password reset links.
+        "CUSTOMER_TOKEN_TTL_SECONDS": _int(env, "CUSTOMER_TOKEN_TTL_SECONDS", 30 * 24 * 3600),
+        "CUSTOMER_VERIFY_TTL_SECONDS": _int(env, "CUSTOMER_VERIFY_TTL_SECONDS", 48 * 3600),
+        "CUSTOMER_RESET_TTL_SECONDS": _int(env, "CUSTOMER_RESET_TTL_SECONDS", 3600),
         "SMS_BACKEND": _str(env, "SMS_BACKEND", "logging"),
         "TWILIO_ACCOUNT_SID": _str(env, "TWILIO_ACCOUNT_SID"),
         "TWILIO_AUTH_TOKEN": _str(env, "TWILIO_AUTH_TOKEN"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commerce import events
 from commerce.audit import Actor
+from commerce.customers import tokens
 from commerce.inventory import service as inventory
 
 
@@ -15,3 +16,9 @@ def prune_outbox(days: int = 30) -> int:
 def expire_stock_reservations() -> int:
     """Give back the stock of checkout reservations past their expiry. Returns how many."""
     return inventory.expire_reservations(actor=Actor.system("scheduler"))
+
+
+def prune_customer_tokens(days: int = 30) -> int:
+    """Delete customer tokens expired, revoked or used more than `days` days ago. Returns how
+    many went."""
+    return tokens.prune(older_than_days=days)

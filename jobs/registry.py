@@ -19,6 +19,7 @@ HANDLER_MODULES = (
     "jobs.handlers.catalog",
     "jobs.handlers.orders",
     "jobs.handlers.customers",
+    "jobs.handlers.carts",
 )
 
 _routes: dict[str, list[Route]] = defaultdict(list)

@@ -36,4 +36,15 @@ SCHEDULE: tuple[Periodic, ...] = (
         interval=3600,
         description="Email the low-stock digest to staff who may adjust inventory",
     ),
+    Periodic(
+        "jobs.maintenance.prune_customer_tokens",
+        cron="29 3 * * *",
+        description="Delete customer tokens expired, revoked or used more than 30 days ago",
+    ),
+    Periodic(
+        "jobs.handlers.carts.send_abandoned_cart_reminders",
+        queue="mail",
+        interval=15 * 60,
+        description="Remind shoppers who agreed to marketing email of carts they left",
+    ),
 )

@@ -279,7 +279,17 @@ QUANTITY_INPUT = _closed(
     }
 )
 CODE_INPUT = _closed({"code": {"type": "string", "maxLength": 64}})
-EMAIL_INPUT = _closed({"email": {"type": "string", "format": "email", "maxLength": 254}})
+EMAIL_INPUT = _closed(
+    {
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "marketing_consent": {
+            "type": "boolean",
+            "description": "the shopper agrees to marketing email (one abandoned-cart reminder); "
+            "false when left out, so each email states it again",
+        },
+    },
+    required=["email"],
+)
 ADDRESSES_INPUT = _closed(
     {
         "shipping_address": _nullable(ADDRESS_INPUT),

@@ -256,7 +256,9 @@ def _remove_gift_card(cart_id: int, gift_card_id: int) -> tuple[Response, int]:
 
 
 def _set_email(cart_id: int) -> tuple[Response, int]:
-    carts.set_email(cart_id, _text(_body(), "email"), actor=_actor())
+    body = _body()
+    consent = body.get("marketing_consent", False)
+    carts.set_email(cart_id, _text(body, "email"), actor=_actor(), marketing_consent=consent)
     return _answer(cart_id)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -78,6 +79,13 @@ class Cart(TimestampMixin, Base):
     # Chosen among the shipping context's methods; no foreign key, that table is not ours.
     shipping_method_id: Mapped[int | None] = mapped_column(BigInteger)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # A guest's explicit yes to marketing email, given with the cart's email (a customer's cart
+    # goes by the customer's accepts_marketing instead); see commerce/carts/abandoned.py.
+    marketing_consent: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    # When the abandoned-cart reminder went out; a cart is reminded once.
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     voucher: Mapped[Voucher | None] = relationship()
     lines: Mapped[list[CartLine]] = relationship(

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
 
-from commerce import db, events
+from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.carts.addresses import clean_address, clean_email
 from commerce.carts.errors import VariantUnavailable
@@ -303,15 +303,67 @@ def remove_item(cart_id: int, line_id: int, *, actor: Actor) -> None:
 # --- what checkout needs -------------------------------------------------------------------------
 
 
-def set_email(cart_id: int, email: str, *, actor: Actor) -> Cart:
-    """Set the email the order confirmation goes to. Raises NotFound, InvalidInput."""
+def set_email(cart_id: int, email: str, *, actor: Actor, marketing_consent: bool = False) -> Cart:
+    """Set the email the order confirmation goes to, and whether its owner agrees to marketing
+    email (a guest cart's abandoned-cart reminder needs that yes; each new email states it again,
+    so consent never carries over to another address). Raises NotFound, InvalidInput."""
     del actor
     email = clean_email(email)
+    if not isinstance(marketing_consent, bool):
+        raise InvalidInput(
+            "marketing_consent: must be true or false",
+            fields={"marketing_consent": "must be true or false"},
+        )
     cart = _lock(db.session, cart_id)
     cart.email = email
+    cart.marketing_consent = marketing_consent
     _touch(cart)
     db.session.commit()
     return cart
+
+
+def forget_customer_details(customer_id: int, *, actor: Actor) -> int:
+    """Clear the email, addresses and marketing consent of every cart of a customer (open or
+    closed), for their erasure; audited without personal data. Returns how many carts held any
+    (0 when run again, or for an unknown customer). Raises nothing else."""
+    cart_ids = list(
+        db.session.scalars(
+            select(Cart.id)
+            .where(
+                Cart.customer_id == customer_id,
+                or_(
+                    Cart.email.is_not(None),
+                    Cart.shipping_address.is_not(None),
+                    Cart.billing_address.is_not(None),
+                    Cart.marketing_consent,
+                ),
+            )
+            .order_by(Cart.id)
+            .with_for_update()
+        )
+    )
+    if not cart_ids:
+        db.session.commit()
+        return 0
+    db.session.execute(
+        update(Cart)
+        .where(Cart.id.in_(cart_ids))
+        # SQL NULL, not a JSON null: nothing of the address is left.
+        .values(
+            email=None, shipping_address=null(), billing_address=null(), marketing_consent=False
+        ),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    audit.record(
+        actor,
+        "cart.forget_details",
+        "customer",
+        customer_id,
+        {"carts_cleared": [None, len(cart_ids)]},
+    )
+    events.record("cart.details_forgotten", customer_id=customer_id, cart_ids=cart_ids)
+    db.session.commit()
+    return len(cart_ids)
 
 
 def set_addresses(

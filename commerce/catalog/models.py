@@ -155,6 +155,10 @@ class Variant(TimestampMixin, Base):
             "length_mm >= 0 AND width_mm >= 0 AND height_mm >= 0", name="dimensions_non_negative"
         ),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+        CheckConstraint("gift_card_value_amount > 0", name="gift_card_value_amount_positive"),
+        CheckConstraint(
+            "gift_card_value_amount IS NULL OR is_digital", name="gift_card_is_digital"
+        ),
         Index("ix_variants_price_amount_product_id", "price_amount", "product_id"),
         # SKU-prefix search in the back-office and the services' case-insensitive SKU check.
         Index("ix_variants_upper_sku", text("upper(sku) text_pattern_ops")),
@@ -188,6 +192,9 @@ class Variant(TimestampMixin, Base):
     is_digital: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=text("false")
     )
+    # Set: the variant is a gift card; each unit paid for issues a card of this value (minor
+    # units, in the order's currency) whose code is emailed to the buyer. Always digital.
+    gift_card_value_amount: Mapped[int | None] = mapped_column(BigInteger)
 
     product: Mapped[Product] = relationship(back_populates="variants")
 

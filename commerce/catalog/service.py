@@ -31,7 +31,7 @@ PRODUCT_FIELDS = (
 VARIANT_FIELDS = (
     "sku", "barcode", "option_values", "price_amount", "compare_at_amount", "cost_amount",
     "currency", "weight_grams", "length_mm", "width_mm", "height_mm", "tax_class",
-    "shipping_class", "is_digital",
+    "shipping_class", "is_digital", "gift_card_value_amount",
 )  # fmt: skip
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -340,7 +340,25 @@ def validate_variant_values(
         out["currency"] = (out["currency"] or "").upper()
         if not re.fullmatch(r"[A-Z]{3}", out["currency"]):
             raise _invalid("currency", "must be a three-letter ISO code")
+    _check_gift_card_value(out, variant)
     return out
+
+
+def _check_gift_card_value(out: dict[str, Any], variant: Variant | None) -> None:
+    """A gift card variant has a positive value and is digital (nothing to ship)."""
+    if out.get("gift_card_value_amount") is not None:
+        try:
+            out["gift_card_value_amount"] = int(out["gift_card_value_amount"])
+        except (TypeError, ValueError):
+            raise _invalid("gift_card_value_amount", "must be a whole number") from None
+        if out["gift_card_value_amount"] < 1:
+            raise _invalid("gift_card_value_amount", "must be above 0")
+    value = out.get("gift_card_value_amount", variant.gift_card_value_amount if variant else None)
+    if value is None:
+        return
+    if not out.get("is_digital", variant.is_digital if variant else False):
+        field = "is_digital" if "is_digital" in out else "gift_card_value_amount"
+        raise _invalid(field, "a gift card variant must be digital")
 
 
 def _check_combination_free(product: Product, options: dict, variant: Variant | None) -> None:

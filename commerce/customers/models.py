@@ -49,6 +49,11 @@ class Customer(TimestampMixin, Base):
     accepts_marketing: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=text("false")
     )
+    # The pricing context's customer group (price lists, tax exemption); set through
+    # commerce.pricing.rules.set_customer_group.
+    customer_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_groups.id", ondelete="SET NULL"), index=True
+    )
     # argon2id; NULL: no password yet (cannot sign in) or erased.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

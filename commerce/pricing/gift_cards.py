@@ -1,4 +1,5 @@
-"""Gift cards: staff issue them; checkout spends them as a tender; refunds put money back.
+"""Gift cards: staff issue them, and paid orders issue those sold as products (see
+commerce/orders/gift_cards.py); checkout spends them as a tender; refunds put money back.
 
 Codes are 16 characters from a 32-letter alphabet without look-alikes (80 random bits), shown as
 XXXX-XXXX-XXXX-XXXX once, when issued. Only their sha256 and last four characters are stored (see
@@ -97,11 +98,18 @@ def issue_gift_card(
     *,
     expires_at: dt.datetime | None = None,
     note: str = "",
+    reference: str | None = None,
     actor: Actor,
+    commit: bool = True,
 ) -> IssuedGiftCard:
     """Issue a gift card worth `amount` minor units of `currency` (staff or the system only,
     audited). Returns the card and its code, shown this once. Raises InvalidInput,
-    PermissionDenied (a customer or API client)."""
+    PermissionDenied (a customer or API client), IntegrityError (`reference` issued a card
+    before: a unique index keeps it to one card).
+
+    `reference` (default "issue:<card id>") names why the card exists, e.g. "order-line:<id>:<n>"
+    for one sold in an order; find it again with issued_gift_card. With `commit` False the
+    caller's transaction commits it."""
     if actor.kind not in ("staff", "system"):
         raise PermissionDenied("gift_cards.issue")
     whole_number(amount, "amount", minimum=1)
@@ -112,6 +120,8 @@ def issue_gift_card(
             "expires_at: must be in the future", fields={"expires_at": "in the past"}
         )
     note = text_value(note, "note", max_length=255, required=False)
+    if reference is not None:
+        reference = text_value(reference, "reference", max_length=120)
     code = new_code()
     card = GiftCard(
         code_hash=code_hash(code),
@@ -125,7 +135,7 @@ def issue_gift_card(
     )
     db.session.add(card)
     db.session.flush()
-    _ledger(db.session(), card, "issued", amount, f"issue:{card.id}", actor)
+    _ledger(db.session(), card, "issued", amount, reference or f"issue:{card.id}", actor)
     audit.record(
         actor,
         "gift_card.issue",
@@ -139,7 +149,50 @@ def issue_gift_card(
         },
     )
     events.record("gift_card.issued", gift_card_id=card.id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return IssuedGiftCard(card, code)
+
+
+def issued_gift_card(reference: str) -> GiftCard | None:
+    """The gift card issued under `reference` (see issue_gift_card), or None."""
+    return db.session.scalar(
+        select(GiftCard)
+        .join(GiftCardTransaction, GiftCardTransaction.gift_card_id == GiftCard.id)
+        .where(GiftCardTransaction.kind == "issued", GiftCardTransaction.reference == reference)
+    )
+
+
+def renew_gift_card_code(
+    gift_card_id: int, *, reason: str, actor: Actor, commit: bool = True
+) -> IssuedGiftCard:
+    """Give a gift card a new code; the old one stops working at once, balance and ledger stay
+    (staff or the system only, audited). Returns the card and its new code, shown this once.
+    Raises GiftCardRejected (unknown), PermissionDenied, InvalidInput (reason).
+
+    For a code that never reached its owner (the email carrying it was not sent) or was leaked.
+    With `commit` False the caller's transaction commits it."""
+    if actor.kind not in ("staff", "system"):
+        raise PermissionDenied("gift_cards.issue")
+    reason = text_value(reason, "reason", max_length=255)
+    card = db.session.get(GiftCard, gift_card_id, with_for_update=True)
+    if card is None:
+        raise GiftCardRejected("unknown")
+    code, old_last4 = new_code(), card.last4
+    card.code_hash, card.last4 = code_hash(code), normalise_code(code)[-4:]
+    audit.record(
+        actor,
+        "gift_card.renew_code",
+        "gift_card",
+        card.id,
+        {"last4": [old_last4, card.last4], "reason": [None, reason]},
+    )
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return IssuedGiftCard(card, code)
 
 

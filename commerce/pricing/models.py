@@ -283,6 +283,13 @@ class GiftCardTransaction(Base):
             unique=True,
             postgresql_where=text("kind = 'redeemed'"),
         ),
+        # One card per issue reference ("order-line:<id>:<n>" for a card sold in an order).
+        Index(
+            "uq_gift_card_transactions_issue_reference",
+            "reference",
+            unique=True,
+            postgresql_where=text("kind = 'issued'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

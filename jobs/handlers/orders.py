@@ -1,6 +1,7 @@
 """Handlers for order events: the confirmation email, and on payment the receipt with the digital
-goods (download links and license keys). Each may run twice: grants and keys are issued once per
-order line and every email carries a dedupe key."""
+goods (download links and license keys) and the gift cards bought, whose codes come in an email of
+their own. Each may run twice: grants, keys and gift cards are issued once per order line (unit)
+and every email carries a dedupe key."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from commerce import db
+from commerce.audit import Actor
 from commerce.catalog import downloads
 from commerce.catalog.digital import DigitalFile, LicensePool
+from commerce.errors import Conflict
+from commerce.kv import get_redis
 from commerce.notifications.mailer import send_email
+from commerce.notifications.models import EmailMessage
+from commerce.orders import gift_cards
 from commerce.orders.models import Order
 from jobs.registry import subscribe
 
@@ -91,3 +97,41 @@ def deliver_paid_order(event: dict[str, Any]) -> str:
         dedupe_key=f"payment_received:{order.id}",
     )
     return "sent" if sent else "skipped: already sent"
+
+
+def _sent_or_sending(dedupe_key: str) -> bool:
+    status = db.session.scalar(
+        select(EmailMessage.status).where(EmailMessage.dedupe_key == dedupe_key)
+    )
+    return status is not None and status != "failed"
+
+
+@subscribe("order.paid", queue="mail")
+def deliver_gift_cards(event: dict[str, Any]) -> str:
+    """Issue the gift cards a paid order bought (one per unit) and email the buyer their codes
+    (once per order). Raises Conflict while another run delivers them, and what the mailer raises;
+    the job is retried, and a retry replaces the codes that were never sent (codes are stored
+    hashed, so an unsent one cannot be shown again; see commerce/orders/gift_cards.py)."""
+    order = _order(event)
+    if order is None:
+        return "skipped: order no longer exists"
+    if not gift_cards.gift_card_lines(order.id):
+        return "skipped: no gift cards bought"
+    dedupe_key = f"gift_card_delivery:{order.id}"
+    # New codes must never be made while another run is emailing the previous ones.
+    lock = get_redis().lock(f"lock:{dedupe_key}", timeout=300)
+    if not lock.acquire(blocking=False):
+        raise Conflict(f"The gift cards of order #{order.number} are being delivered.")
+    try:
+        if _sent_or_sending(dedupe_key):
+            return "skipped: already sent"
+        sold = gift_cards.issue_sold_gift_cards(order.id, actor=Actor.system("order.paid"))
+        sent = send_email(
+            "gift_card_delivery",
+            order.email,
+            {"order": order, "name": _name(order), "cards": sold},
+            dedupe_key=dedupe_key,
+        )
+    finally:
+        lock.release()
+    return f"sent {len(sold)} gift card(s)" if sent else "skipped: already sent"
