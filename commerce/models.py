@@ -20,6 +20,7 @@ from commerce.inventory.models import (
 from commerce.notifications.models import EmailMessage
 from commerce.notifications.sms import SmsMessage
 from commerce.orders.models import Order, OrderLine
+from commerce.orders.timeline import OrderEvent
 from commerce.payments.models import Payment, ProviderEvent
 from commerce.pricing.models import (
     CustomerGroup,
@@ -55,6 +56,7 @@ __all__ = [
     "LicenseKey",
     "LicensePool",
     "Order",
+    "OrderEvent",
     "OrderLine",
     "OutboxEvent",
     "Payment",

@@ -40,6 +40,7 @@ from commerce.checkout.models import CheckoutRequest
 from commerce.db import utcnow
 from commerce.errors import Conflict, InvalidInput, NotFound
 from commerce.inventory import service as inventory
+from commerce.orders import timeline
 from commerce.orders.models import PAYMENT_METHODS, Order, OrderLine
 from commerce.pricing.gift_cards import redeem_gift_card_by_id
 from commerce.pricing.vouchers import record_voucher_redemption
@@ -359,6 +360,13 @@ def _place(
             "total_amount": [None, order.total_amount],
             "payment_method": [None, order.payment_method],
         },
+    )
+    timeline.record(
+        order.id,
+        "status",
+        f"Order placed ({order.channel}), {order.payment_method or 'gift card'}",
+        actor=actor,
+        after=order.status,
     )
     events.record("order.placed", order_id=order.id)
     if paid_in_full:

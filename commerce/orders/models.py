@@ -158,6 +158,8 @@ class Order(TimestampMixin, Base):
         JSONB, nullable=False, default=list, server_default=text("'[]'")
     )  # promotions, voucher and gift cards applied, as the pricing engine described them
     cart_reference: Mapped[str | None] = mapped_column(String(64))
+    # While on hold: the status the order goes back to when the hold is released.
+    held_from_status: Mapped[str | None] = mapped_column(String(24))
 
     @property
     def amount_due(self) -> int:

@@ -25,6 +25,7 @@ from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.db import utcnow
 from commerce.errors import Conflict, NotFound
+from commerce.orders import timeline
 from commerce.orders.models import Order
 from commerce.payments.gateway import StripeGateway
 from commerce.payments.models import Payment, ProviderEvent
@@ -171,6 +172,13 @@ def _apply_intent(gateway: StripeGateway, intent_id: str, metadata: Mapping[str,
             order.status = "paid"
         after = {"status": order.status, "payment_status": order.payment_status}
         audit.record(STRIPE_ACTOR, "order.paid", "order", order.id, audit.diff(before, after))
+        timeline.record(
+            order.id,
+            "payment",
+            f"Stripe payment {intent.id} of {payment.amount} {payment.currency} succeeded",
+            actor=STRIPE_ACTOR,
+            payment_id=payment.id,
+        )
         events.record("order.paid", order_id=order.id, payment_id=payment.id, amount=payment.amount)
         return "paid"
     if intent.status in ("requires_payment_method", "canceled") and payment.status == "pending":
@@ -182,6 +190,13 @@ def _apply_intent(gateway: StripeGateway, intent_id: str, metadata: Mapping[str,
             "order",
             order.id,
             {"payment_id": [None, payment.id], "reason": [None, payment.failure_message]},
+        )
+        timeline.record(
+            order.id,
+            "payment",
+            f"Stripe payment {intent.id} failed: {payment.failure_message or intent.status}",
+            actor=STRIPE_ACTOR,
+            payment_id=payment.id,
         )
         events.record("payment.failed", order_id=order.id, payment_id=payment.id)
         return "failed"
