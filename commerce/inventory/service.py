@@ -303,15 +303,17 @@ def return_stock(
     *,
     actor: Actor,
     reference: str | None = None,
+    commit: bool = True,
 ) -> StockLevel:
     """Take back `quantity` returned units into a warehouse (reason "returned"). Units not fit
     to sell again (`restock=False`) are written off at once by an "adjusted" movement, so the
-    ledger still shows that they came back. Raises NotFound, InvalidInput."""
+    ledger still shows that they came back. Raises NotFound, InvalidInput. With `commit` False
+    the caller commits it with its own change (a refund that restocks)."""
     whole_number(quantity, "quantity", minimum=1)
     if not isinstance(restock, bool):
         raise InvalidInput("restock: must be true or false", fields={"restock": "not a flag"})
     reference = optional_text(reference, "reference", max_length=120)
-    with unit_of_work() as s:
+    with unit_of_work(commit=commit) as s:
         get_variant(s, variant_id)
         get_warehouse(s, warehouse_id)
         level = lock_level(s, variant_id, warehouse_id, create=True)
