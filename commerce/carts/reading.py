@@ -17,7 +17,7 @@ its own transaction; shopper reads call `read_cart`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -88,7 +88,7 @@ def _load(cart_id: int) -> Cart:
 def price_cart(
     cart: Cart | int,
     *,
-    shipping_amount: int | None = None,
+    shipping_amount: int | Callable[[int], int] | None = None,
     shipping_tax_class: str = DEFAULT_TAX_CLASS,
     strict: bool = False,
 ) -> CartView:
@@ -193,7 +193,7 @@ def price_cart(
 def read_cart(
     cart: Cart | int,
     *,
-    shipping_amount: int | None = None,
+    shipping_amount: int | Callable[[int], int] | None = None,
     shipping_tax_class: str = DEFAULT_TAX_CLASS,
 ) -> CartView:
     """Check and price every line of an open cart (see price_cart), then remove the lines no

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -172,37 +173,36 @@ def _refuse_changes(view: CartView) -> None:
         )
 
 
-def _shipping(cart: Cart, view: CartView) -> tuple[int, dict[str, Any] | None]:
-    """(shipping amount, method snapshot) for the cart's chosen method; (0, None) when nothing
-    ships. Raises InvalidInput naming shipping_address or shipping_method."""
-    variants = {
-        v.id: v
-        for v in db.session.scalars(
-            select(Variant).where(Variant.id.in_([line.variant_id for line in cart.lines]))
-        )
-    }
+def _shipping(cart: Cart) -> tuple[Callable[[int], int] | None, dict[str, Any]]:
+    """The shipping price for the pricing engine to call with the items' amount after discounts
+    (None when nothing ships), and the dict that will hold the chosen method's snapshot once it
+    was called. Raises InvalidInput naming shipping_address or shipping_method."""
     items = [
         ShippingItem(
-            weight_grams=variants[line.variant_id].weight_grams or 0,
+            weight_grams=line.variant.weight_grams or 0,
             quantity=line.quantity,
-            is_digital=variants[line.variant_id].is_digital,
-            shipping_class=variants[line.variant_id].shipping_class,
+            is_digital=line.variant.is_digital,
+            shipping_class=line.variant.shipping_class,
         )
         for line in cart.lines
     ]
+    chosen: dict[str, Any] = {}
     if all(item.is_digital for item in items):
-        return 0, None
+        return None, chosen
     if not cart.shipping_address:
         problem = "is required: the cart holds goods to ship"
         raise InvalidInput(f"shipping_address: {problem}", fields={"shipping_address": problem})
     if cart.shipping_method_id is None:
         problem = "choose one of the methods offered for the address"
         raise InvalidInput(f"shipping_method: {problem}", fields={"shipping_method": problem})
-    subtotal = view.quote.subtotal - view.quote.discount
-    quoted = get_quote(
-        cart.shipping_method_id, cart.shipping_address, items, subtotal, cart.currency
-    )
-    return quoted.amount, quoted.snapshot()
+    method_id, address = cart.shipping_method_id, cart.shipping_address
+
+    def price(items_amount: int) -> int:
+        quoted = get_quote(method_id, address, items, items_amount, cart.currency)
+        chosen.update(quoted.snapshot())
+        return quoted.amount
+
+    return price, chosen
 
 
 def place_order(
@@ -253,10 +253,10 @@ def _place(
     lines = _lines(cart)
     if not cart.email:
         raise InvalidInput("email: is required to place an order", fields={"email": "is required"})
-    first = price_cart(cart.id, strict=True)
-    _refuse_changes(first)
-    shipping_amount, method = _shipping(cart, first)
-    view = price_cart(cart.id, shipping_amount=shipping_amount, strict=True)
+    shipping, chosen = _shipping(cart)
+    view = price_cart(cart.id, shipping_amount=shipping, strict=True)
+    _refuse_changes(view)
+    method = chosen or None
     quote = view.quote
     now = utcnow()
     paid_in_full = quote.amount_due == 0

@@ -43,7 +43,7 @@ Totals obey, to the minor unit:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -234,6 +234,14 @@ def _gift_cards(
     return applied, problems
 
 
+def _check_shipping(amount: object) -> None:
+    if amount is not None and (
+        isinstance(amount, bool) or not isinstance(amount, int) or amount < 0
+    ):
+        problem = "must be a whole number of minor units, zero or more"
+        raise InvalidInput(f"shipping_amount: {problem}", fields={"shipping_amount": problem})
+
+
 def quote(
     lines: Sequence[PricingLine],
     *,
@@ -242,7 +250,7 @@ def quote(
     email: str | None = None,
     voucher_code: str | None = None,
     gift_card_ids: Sequence[int] = (),
-    shipping_amount: int | None = None,
+    shipping_amount: int | Callable[[int], int] | None = None,
     shipping_tax_class: str = DEFAULT_TAX_CLASS,
     address: Mapping[str, Any] | None = None,
     strict: bool = False,
@@ -253,16 +261,13 @@ def quote(
     address); with `strict`, VoucherRejected when the voucher cannot be used (otherwise the quote
     carries the rejection in `voucher_rejection` and applies no voucher).
 
-    `shipping_amount` is what the shipping context quoted (None: not chosen yet, counted as 0);
-    `address` is where tax is due (see tax_address), None for no tax yet."""
+    `shipping_amount` is what the shipping context quoted (None: not chosen yet, counted as 0),
+    or a function the engine calls with the items' amount after steps 2-3 (what a free-over
+    threshold compares with) that returns it, so checkout prices a cart once; `address` is where
+    tax is due (see tax_address), None for no tax yet."""
     now = now or utcnow()
-    if shipping_amount is not None and (
-        isinstance(shipping_amount, bool)
-        or not isinstance(shipping_amount, int)
-        or shipping_amount < 0
-    ):
-        problem = "must be a whole number of minor units, zero or more"
-        raise InvalidInput(f"shipping_amount: {problem}", fields={"shipping_amount": problem})
+    if not callable(shipping_amount):
+        _check_shipping(shipping_amount)
     items = load_items(lines)
     group = customer_group(customer_id)
     listed = price_list_prices(group, [item.variant_id for item in items], currency)
@@ -279,8 +284,9 @@ def quote(
     voucher_shares: dict[str, int] = {}
     applied_voucher: AppliedVoucher | None = None
     rejection: VoucherRejected | None = None
-    shipping = shipping_amount or 0
+    shipping = 0 if callable(shipping_amount) else shipping_amount or 0
     shipping_discount = 0
+    voucher = None
     if voucher_code:
         try:
             voucher = check_voucher_usable(
@@ -291,20 +297,21 @@ def quote(
                 email=email,
             )
             voucher_shares = _apply_voucher(voucher, items, after_promotions, ancestors, currency)
-            # Step 4: a free-shipping voucher takes the shipping off.
-            if voucher.kind == "free_shipping":
-                shipping_discount = shipping
-            applied_voucher = AppliedVoucher(
-                voucher.id,
-                voucher.code,
-                voucher.kind,
-                sum(voucher_shares.values()),
-                shipping_discount,
-            )
         except VoucherRejected as exc:
             if strict:
                 raise
-            rejection = exc
+            rejection, voucher = exc, None
+
+    # Step 4: shipping, and a free-shipping voucher takes it off.
+    if callable(shipping_amount):
+        shipping = shipping_amount(sum(after_promotions.values()) - sum(voucher_shares.values()))
+        _check_shipping(shipping)
+    if voucher is not None:
+        if voucher.kind == "free_shipping":
+            shipping_discount = shipping
+        applied_voucher = AppliedVoucher(
+            voucher.id, voucher.code, voucher.kind, sum(voucher_shares.values()), shipping_discount
+        )
 
     # Step 5: tax on what is left.
     include_tax = prices_include_tax()
