@@ -41,6 +41,7 @@ from commerce.checkout.models import CheckoutRequest
 from commerce.db import utcnow
 from commerce.errors import Conflict, InvalidInput, NotFound
 from commerce.inventory import service as inventory
+from commerce.inventory.models import StockReservation
 from commerce.orders import timeline
 from commerce.orders.models import PAYMENT_METHODS, Order, OrderLine
 from commerce.pricing.gift_cards import redeem_gift_card_by_id
@@ -345,10 +346,7 @@ def _place(
             currency=quote.currency,
             commit=False,
         )
-    hold = carts.cart_reference(cart)
-    if lines:
-        inventory.reserve_stock(lines, hold, _hold_seconds(), actor=actor, commit=False)
-        inventory.allocate_reservation(hold, reference, actor=actor, commit=False)
+    _allocate(carts.cart_reference(cart), lines, reference, actor)
     carts.mark_cart_converted(cart.id, order_id=order.id, actor=actor, commit=False)
     audit.record(
         actor,
@@ -372,6 +370,31 @@ def _place(
     if paid_in_full:
         events.record("order.paid", order_id=order.id, payment_id=None, amount=0)
     return order
+
+
+def _allocate(hold: str, lines: list[tuple[int, int]], reference: str, actor: Actor) -> None:
+    """Allocate the cart's units to the order: its checkout hold when it holds exactly these
+    lines, else straight from the shelf (a stale hold is given back first). Raises OutOfStock."""
+    if not lines:
+        return
+    held: dict[int, int] = {}
+    for variant_id, quantity in db.session.execute(
+        select(StockReservation.variant_id, StockReservation.quantity).where(
+            StockReservation.reference == hold,
+            StockReservation.status == "active",
+            StockReservation.expires_at > utcnow(),
+        )
+    ):
+        held[variant_id] = held.get(variant_id, 0) + quantity
+    wanted: dict[int, int] = {}
+    for variant_id, quantity in lines:
+        wanted[variant_id] = wanted.get(variant_id, 0) + quantity
+    if held == wanted:
+        inventory.allocate_reservation(hold, reference, actor=actor, commit=False)
+        return
+    if held:
+        inventory.release_reservation(hold, actor=actor, commit=False)
+    inventory.allocate_stock(lines, reference, actor=actor, commit=False)
 
 
 def _adjustments(quote: Any, tax_exemption: int = 0) -> list[dict[str, Any]]:

@@ -182,13 +182,14 @@ def reserve_stock(
 
 
 def release_reservation(
-    reference: str, *, actor: Actor, session: Session | None = None
+    reference: str, *, actor: Actor, session: Session | None = None, commit: bool = True
 ) -> list[StockReservation]:
     """Give back the stock held for checkout `reference` (abandoned cart, changed mind). Returns
     the reservations released; none when nothing was held, so calling it twice is harmless.
-    Raises InvalidInput (reference missing)."""
+    Raises InvalidInput (reference missing). With `commit=False` the caller's transaction keeps
+    the change."""
     reference = required_text(reference, "reference", max_length=120)
-    with unit_of_work(session) as s:
+    with unit_of_work(session, commit=commit) as s:
         reservations = lock_active(s, reference)
         if reservations:
             levels = level_ids(s, [item.variant_id for item in reservations])

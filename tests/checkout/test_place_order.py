@@ -9,8 +9,9 @@ from sqlalchemy import select
 from commerce import db
 from commerce.carts import service as carts
 from commerce.carts.reading import read_cart
-from commerce.checkout.service import place_order
+from commerce.checkout.service import place_order, start_checkout
 from commerce.events import OutboxEvent
+from commerce.inventory.models import StockLevel
 from commerce.pricing import rules
 from commerce.shipping.models import ShippingMethod
 from commerce.shipping.service import load_default_shipping
@@ -23,6 +24,7 @@ from tests.carts.factories import (
     make_tax_zone,
     make_variant,
 )
+from tests.inventory.factories import ledger_mismatches
 
 
 @pytest.fixture
@@ -101,3 +103,24 @@ def test_gift_cards_paying_everything_make_a_paid_order(db_session):
     assert order.gift_card_amount == order.total_amount and order.amount_due == 0
     names = set(db_session.scalars(select(OutboxEvent.name)))
     assert {"order.placed", "order.paid"} <= names
+
+
+def test_a_hold_for_other_quantities_is_given_back_and_the_order_allocated_afresh(db_session):
+    make_tax_zone("DE", "0.19")
+    load_default_shipping(STAFF)
+    variant = make_variant(1000, stock=5)
+    cart = ready_cart(variant, quantity=2)
+    start_checkout(cart.id, actor=SHOPPER)
+    line = cart.lines[0]
+    carts.set_quantity(cart.id, line.id, 3, actor=SHOPPER)
+    read_cart(cart.id)
+
+    place_order(cart.id, idempotency_key="k", payment_method="bank_transfer", actor=SHOPPER)
+
+    level = db_session.scalar(
+        select(StockLevel)
+        .where(StockLevel.variant_id == variant.id)
+        .execution_options(populate_existing=True)
+    )
+    assert (level.on_hand, level.allocated, level.reserved) == (5, 3, 0)
+    assert ledger_mismatches(db_session) == []
