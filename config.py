@@ -79,6 +79,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "STRIPE_SECRET_KEY": _str(env, "STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": _str(env, "STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": _str(env, "STRIPE_API_BASE"),
+        # Carriers' tracking updates (POST /api/v1/tracking/<carrier>) authenticate with this shared
+        # secret (every update is refused while it is unset); labels and packing slips go here.
+        "TRACKING_WEBHOOK_SECRET": _str(env, "TRACKING_WEBHOOK_SECRET"),
+        "SHIPPING_DOCS_DIR": _str(env, "SHIPPING_DOCS_DIR"),
         "SMTP_URL": _str(env, "SMTP_URL"),
         "MAIL_FROM": _str(env, "MAIL_FROM", "Shop Back-office <no-reply@shop.example>"),
         "SHOP_NAME": _str(env, "SHOP_NAME", "Shop"),

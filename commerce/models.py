@@ -10,6 +10,7 @@ from commerce.catalog.types import Attribute, ProductType, ProductTypeAttribute
 from commerce.checkout.models import CheckoutRequest
 from commerce.customers.models import Customer
 from commerce.events import OutboxEvent
+from commerce.fulfilment.models import Shipment, ShipmentLine
 from commerce.inventory.models import (
     StockLevel,
     StockMovement,
@@ -67,6 +68,8 @@ __all__ = [
     "ProductTypeAttribute",
     "Promotion",
     "ProviderEvent",
+    "Shipment",
+    "ShipmentLine",
     "ShippingMethod",
     "ShippingRate",
     "ShippingZone",

@@ -19,6 +19,7 @@ HANDLER_MODULES = (
     "jobs.handlers.catalog",
     "jobs.handlers.orders",
     "jobs.handlers.customers",
+    "jobs.handlers.fulfilment",
     "jobs.handlers.carts",
 )
 
