@@ -61,7 +61,7 @@ def move(order: Order, target: str, *, actor: Actor, reason: str | None = None) 
     row and an `order.status_changed` event (the caller commits). Raises TransitionNotAllowed."""
     if order.status == target:
         return
-    states.check(order.status, target, number=order.number)
+    states.check(order.status, target, number=order.number, payment_method=order.payment_method)
     before = order.status
     order.status = target
     text = f"Status {before.replace('_', ' ')} → {target.replace('_', ' ')}"

@@ -19,7 +19,10 @@ from commerce.errors import Conflict
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"pending_payment", "paid", "cancelled"}),
-    "pending_payment": frozenset({"paid", "cancelled", "on_hold"}),
+    # Shipping an unpaid order is for cash on delivery only (checked by `check`).
+    "pending_payment": frozenset(
+        {"paid", "cancelled", "on_hold", "partially_fulfilled", "fulfilled"}
+    ),
     "paid": frozenset({"partially_fulfilled", "fulfilled", "cancelled", "on_hold"}),
     "partially_fulfilled": frozenset({"fulfilled", "on_hold"}),
     "fulfilled": frozenset({"delivered"}),
@@ -58,9 +61,22 @@ def allowed(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
 
-def check(current: str, target: str, *, number: int | None = None) -> None:
-    """Raise TransitionNotAllowed, saying why, unless `current` may move to `target`."""
-    if allowed(current, target):
+SHIPPED = frozenset({"partially_fulfilled", "fulfilled"})
+
+
+def check(
+    current: str,
+    target: str,
+    *,
+    number: int | None = None,
+    payment_method: str | None = None,
+) -> None:
+    """Raise TransitionNotAllowed, saying why, unless `current` may move to `target` (an unpaid
+    order ships only when it is paid on delivery)."""
+    unpaid_shipping = (
+        current == "pending_payment" and target in SHIPPED and payment_method != "cash_on_delivery"
+    )
+    if allowed(current, target) and not unpaid_shipping:
         return
     why = _WHY.get((current, target)) or (
         f"an order that is {current.replace('_', ' ')} cannot become {target.replace('_', ' ')}"

@@ -41,7 +41,10 @@ def test_the_table_names_every_status():
 
 @pytest.mark.parametrize(("current", "target"), ALLOWED)
 def test_every_allowed_move_is_recorded(db_session, current, target):
-    order = make_order(status=current)
+    unpaid_shipping = current == "pending_payment" and target in states.SHIPPED
+    order = make_order(
+        status=current, payment_method="cash_on_delivery" if unpaid_shipping else "stripe"
+    )
 
     locked = orders.lock_order(order.id)
     orders.move(locked, target, actor=CLERK, reason="test")
@@ -69,6 +72,12 @@ def test_every_other_move_is_refused_saying_why(db_session, current, target):
     assert refused.value.status == 409
     assert refused.value.details["reason"]
     assert str(order.number) in refused.value.message
+
+
+def test_an_unpaid_order_ships_only_when_paid_on_delivery(db_session):
+    order = make_order(payment_method="bank_transfer")
+    with pytest.raises(TransitionNotAllowed, match="cannot ship an order that is not paid"):
+        orders.move(orders.lock_order(order.id), "fulfilled", actor=CLERK)
 
 
 def test_shipping_a_cancelled_order_says_so(db_session):
