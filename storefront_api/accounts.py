@@ -25,6 +25,7 @@ from storefront_api.auth import (
     customer_required,
 )
 from storefront_api.limits import auth_limit, limiter
+from storefront_api.text_input import check_body
 
 RESET_ACCEPTED = (
     "If an account exists for that email, we have sent it a link to choose a new password."
@@ -45,6 +46,7 @@ def json_body() -> dict[str, Any]:
         raise InvalidInput(
             "The request body must be a JSON object.", fields={"body": "must be a JSON object"}
         )
+    check_body(body)
     return body
 
 

@@ -23,6 +23,7 @@ from commerce.carts.reading import CartView, read_cart
 from commerce.errors import InvalidInput, Unauthenticated
 from storefront_api import api, openapi
 from storefront_api.cart_schemas import CART_PATHS, CART_SCHEMAS
+from storefront_api.text_input import check_body
 
 openapi.register(CART_PATHS, CART_SCHEMAS)
 
@@ -59,6 +60,7 @@ def _body() -> dict[str, Any]:
         raise InvalidInput(
             "The request body must be a JSON object.", fields={"body": "must be a JSON object"}
         )
+    check_body(body)
     return body
 
 

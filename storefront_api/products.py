@@ -18,6 +18,7 @@ from commerce.cache import cached_json, dump_json
 from commerce.catalog import queries
 from commerce.errors import InvalidInput
 from storefront_api import api
+from storefront_api.text_input import check_args
 
 CACHE_SECONDS = 60
 # Catalog changes invalidate this namespace (jobs/handlers/catalog.py); stock figures may lag by up
@@ -61,6 +62,7 @@ def parse_list_args(
     Raises InvalidInput naming every parameter that cannot be read (the rules about their values,
     such as the limit's range, are checked by queries.list_products).
     """
+    check_args(args)
     problems: dict[str, str] = {}
     raw_limit = args.get("limit", "").strip()
     limit = queries.DEFAULT_LIMIT
