@@ -44,6 +44,7 @@ MAX_QUANTITY = 999
 MAX_LINES = 100
 MAX_GIFT_CARDS = 5
 DEFAULT_CURRENCY = "EUR"
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints: a larger one is no id, not a query to run
 
 
 def hash_token(token: str) -> str:
@@ -160,7 +161,11 @@ def visible_product() -> Any:
 
 
 def _sellable(variant_id: Any) -> Variant:
-    if isinstance(variant_id, bool) or not isinstance(variant_id, int) or variant_id < 1:
+    if (
+        isinstance(variant_id, bool)
+        or not isinstance(variant_id, int)
+        or not 0 < variant_id <= MAX_ID
+    ):
         raise InvalidInput("variant_id: must be an id", fields={"variant_id": "must be an id"})
     row = db.session.execute(
         select(Variant, visible_product())
@@ -404,6 +409,10 @@ def set_shipping_method(cart_id: int, shipping_method_id: int | None, *, actor: 
     Raises NotFound, InvalidInput. Whether the method serves the address is shipping's to say."""
     del actor
     whole_number(shipping_method_id, "shipping_method_id", minimum=1, optional=True)
+    if shipping_method_id is not None and shipping_method_id > MAX_ID:
+        raise InvalidInput(
+            "shipping_method_id: must be an id", fields={"shipping_method_id": "must be an id"}
+        )
     cart = _lock(db.session, cart_id)
     cart.shipping_method_id = shipping_method_id
     _touch(cart)

@@ -119,6 +119,17 @@ def test_an_unknown_or_unpublished_variant_cannot_be_added(db_session):
         carts.add_item(cart_id, draft.id, 0, actor=SHOPPER)
 
 
+def test_an_id_too_large_for_the_database_is_invalid_input_naming_its_field(db_session):
+    cart_id, _ = guest_cart()
+
+    with pytest.raises(InvalidInput) as refused:
+        carts.add_item(cart_id, 2**63, 1, actor=SHOPPER)
+    assert refused.value.fields == {"variant_id": "must be an id"}
+    with pytest.raises(InvalidInput) as refused:
+        carts.set_shipping_method(cart_id, 2**63, actor=SHOPPER)
+    assert refused.value.fields == {"shipping_method_id": "must be an id"}
+
+
 def test_a_line_can_be_changed_and_removed_and_zero_removes_it(db_session):
     cart_id, _ = guest_cart()
     a, b = make_variant(1000, stock=5), make_variant(2000, stock=5)
