@@ -617,11 +617,16 @@ def product_by_slug(slug: str) -> dict[str, Any]:
 
     Raises NotFound when no visible product has that slug.
     """
-    product = db.session.scalars(
-        select(Product)
-        .where(Product.slug == slug, visible())
-        .options(joinedload(Product.brand), selectinload(Product.variants))
-    ).one_or_none()
+    # PostgreSQL cannot compare text holding a NUL, and no slug holds one.
+    product = (
+        None
+        if "\x00" in slug
+        else db.session.scalars(
+            select(Product)
+            .where(Product.slug == slug, visible())
+            .options(joinedload(Product.brand), selectinload(Product.variants))
+        ).one_or_none()
+    )
     if product is None:
         raise NotFound(f"No product with slug '{slug}'.", details={"slug": slug})
     stock = _availability(variant.id for variant in product.variants)

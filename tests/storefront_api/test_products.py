@@ -418,6 +418,12 @@ def test_unknown_slug_is_a_404_envelope(client):
     assert "no-such-product" in error["message"]
 
 
+def test_a_slug_with_a_nul_character_is_a_404_envelope(client):
+    response = client.get("/api/v1/products/oxford%00shirt")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
 # --- availability --------------------------------------------------------------------------------
 
 
