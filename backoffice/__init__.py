@@ -16,6 +16,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice import auth
     from backoffice.audit import AuditEntryAdmin
     from backoffice.catalog import catalog_views
+    from backoffice.customers import CustomerAdmin
     from backoffice.exports import CatalogExportView
     from backoffice.home import HomeView
     from backoffice.imports import CatalogImportView
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice.staff import PermissionsView, StaffUserAdmin
     from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
     from commerce.audit import AuditEntry
+    from commerce.customers.models import Customer
     from commerce.events import OutboxEvent
     from commerce.staff.models import StaffUser
 
@@ -63,6 +65,11 @@ def init_app(app: Flask) -> Admin:
     )
     for view in inventory_views():
         admin.add_view(view)
+    admin.add_view(
+        CustomerAdmin(
+            Customer, db.session, name="Customers", category="Customers", endpoint="customers"
+        )
+    )
     admin.add_view(
         StaffUserAdmin(StaffUser, db.session, name="Staff", category="Settings", endpoint="staff")
     )

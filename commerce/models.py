@@ -8,7 +8,9 @@ from commerce.catalog.media import ProductMedia
 from commerce.catalog.models import Brand, Category, Product, Variant
 from commerce.catalog.types import Attribute, ProductType, ProductTypeAttribute
 from commerce.checkout.models import CheckoutRequest
+from commerce.customers.data_exports import CustomerDataExport
 from commerce.customers.models import Customer
+from commerce.customers.notes import CustomerNote
 from commerce.events import OutboxEvent
 from commerce.fulfilment.models import Shipment, ShipmentLine
 from commerce.inventory.models import (
@@ -48,7 +50,9 @@ __all__ = [
     "Collection",
     "CollectionProduct",
     "Customer",
+    "CustomerDataExport",
     "CustomerGroup",
+    "CustomerNote",
     "DigitalFile",
     "DownloadGrant",
     "EmailMessage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commerce import events
 from commerce.audit import Actor
-from commerce.customers import tokens
+from commerce.customers import data_exports, tokens
 from commerce.inventory import service as inventory
 
 
@@ -22,3 +22,9 @@ def prune_customer_tokens(days: int = 30) -> int:
     """Delete customer tokens expired, revoked or used more than `days` days ago. Returns how
     many went."""
     return tokens.prune(older_than_days=days)
+
+
+def purge_customer_exports() -> int:
+    """Delete customer data-export archives past their keeping period (CUSTOMER_EXPORT_KEEP_DAYS)
+    or of erased customers. Returns how many went."""
+    return data_exports.purge_exports(actor=Actor.system("scheduler"))

@@ -42,6 +42,11 @@ SCHEDULE: tuple[Periodic, ...] = (
         description="Delete customer tokens expired, revoked or used more than 30 days ago",
     ),
     Periodic(
+        "jobs.maintenance.purge_customer_exports",
+        interval=3600,
+        description="Delete customer data-export archives that expired or whose customer is erased",
+    ),
+    Periodic(
         "jobs.handlers.carts.send_abandoned_cart_reminders",
         queue="mail",
         interval=15 * 60,

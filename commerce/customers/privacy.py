@@ -2,7 +2,8 @@
 erase (anonymise) a customer.
 
 Erasure keeps the customer's row (their orders point at it) but replaces the name, email and
-phone, removes the password, every token and the address book, and withdraws marketing consent.
+phone, removes the password, every token, the address book and staff notes on the person, and
+withdraws marketing consent (data-export archives go with the next purge, see data_exports.py).
 Orders are kept with their snapshot of what was sold and its amounts, which accounting law
 requires, and so is the billing address on the invoice (less phone and email); the shipping
 address keeps only country, region and postcode (they decided the tax), and the order's email
@@ -23,6 +24,7 @@ from commerce.audit import Actor, AuditEntry
 from commerce.customers import accounts, history
 from commerce.customers.addresses import address_data, list_addresses
 from commerce.customers.models import Customer, CustomerAddress, CustomerToken, ErasureRequest
+from commerce.customers.notes import CustomerNote
 from commerce.db import utcnow
 from commerce.errors import Conflict, NotFound
 from commerce.notifications.models import EmailMessage
@@ -184,6 +186,9 @@ def erase_customer(customer_id: int, *, actor: Actor) -> Customer:
         delete(CustomerAddress).where(CustomerAddress.customer_id == customer_id)
     ).rowcount
     db.session.execute(delete(CustomerToken).where(CustomerToken.customer_id == customer_id))
+    notes = db.session.execute(
+        delete(CustomerNote).where(CustomerNote.customer_id == customer_id)
+    ).rowcount
     orders = _anonymise_orders(customer_id, placeholder)
     db.session.execute(
         update(EmailMessage)
@@ -214,6 +219,7 @@ def erase_customer(customer_id: int, *, actor: Actor) -> Customer:
             "erased": [False, True],
             "accepts_marketing": [old_consent, False],
             "addresses_deleted": [None, addresses],
+            "notes_deleted": [None, notes],
             "orders_anonymised": [None, orders],
         },
     )
