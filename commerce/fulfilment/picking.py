@@ -61,8 +61,9 @@ class PickList:
 
 def pick_list(order_ids: list[int]) -> PickList:
     """What to pick for the orders, per warehouse: SKU, title, quantity, location (the
-    warehouse code) and the order numbers. Orders not paid (or on hold, cancelled, shipped) are
-    skipped with the reason; units backordered are not on a shelf and not listed. Raises
+    warehouse code) and the order numbers. Orders not paid (cash on delivery aside), on hold,
+    cancelled or shipped are skipped with the reason; units backordered are not on a shelf and
+    not listed. Raises
     InvalidInput (no ids), NotFound (an id that is not an order)."""
     ids = list(dict.fromkeys(order_ids))
     if not ids:
@@ -78,7 +79,8 @@ def pick_list(order_ids: list[int]) -> PickList:
     per_order: dict[int, int] = defaultdict(int)
     for order_id in ids:
         order = found[order_id]
-        if order.status not in PICKABLE:
+        cod = order.status == "pending_payment" and order.payment_method == "cash_on_delivery"
+        if order.status not in PICKABLE and not cod:
             skipped[order.number] = f"order is {order.status.replace('_', ' ')}"
             continue
         by_variant = {}

@@ -164,7 +164,9 @@ def _refuse_status(order: Order) -> None:
         return
     # Only paid and partially fulfilled orders may become fulfilled, so this names the reason
     # ("cannot ship a cancelled order", "... not paid", "... on hold; release the hold first").
-    states.check(order.status, "fulfilled", number=order.number)
+    states.check(
+        order.status, "fulfilled", number=order.number, payment_method=order.payment_method
+    )
 
 
 def _held(order: Order) -> dict[tuple[int, int], int]:
