@@ -34,10 +34,9 @@ from commerce.orders.models import Order
 OPEN_ORDER_STATUSES = ("pending_payment", "paid", "partially_fulfilled", "on_hold")
 ERASED_FIRST_NAME = "Erased"
 ERASED_LAST_NAME = "Customer"
-# An order keeps its billing address (the invoice's addressee, which the law keeps) without the
-# contact details, and of its shipping address only what decided the tax.
-SHIPPING_KEPT_KEYS = ("country", "region", "postcode")
-BILLING_DROPPED_KEYS = ("phone", "email")
+# An order keeps of its addresses only what decided the tax. The invoice, which the law keeps,
+# holds its addressee in its own immutable snapshot (commerce/invoicing), not in the order row.
+ADDRESS_KEPT_KEYS = ("country", "region", "postcode")
 
 
 def placeholder_email(customer_id: int) -> str:
@@ -140,19 +139,10 @@ def _anonymise_orders(customer_id: int, placeholder: str) -> int:
     orders = list(db.session.scalars(select(Order).where(Order.customer_id == customer_id)))
     for order in orders:
         order.email = placeholder
-        if order.shipping_address:
-            # Where the goods went decides the tax; who received them does not need keeping.
-            order.shipping_address = {
-                key: order.shipping_address[key]
-                for key in SHIPPING_KEPT_KEYS
-                if key in order.shipping_address
-            }
-        if order.billing_address:
-            order.billing_address = {
-                key: value
-                for key, value in order.billing_address.items()
-                if key not in BILLING_DROPPED_KEYS
-            }
+        for field in ("shipping_address", "billing_address"):
+            address = getattr(order, field)
+            if address:
+                setattr(order, field, {k: address[k] for k in ADDRESS_KEPT_KEYS if k in address})
     return len(orders)
 
 
