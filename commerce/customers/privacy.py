@@ -5,12 +5,12 @@ Erasure keeps the customer's row (their orders point at it) but replaces the nam
 phone, removes the password, every token, the address book and staff notes on the person, and
 withdraws marketing consent (data-export archives go with the next purge, see data_exports.py).
 Orders are kept with their snapshot of what was sold and its amounts, which accounting law
-requires, and so is the billing address on the invoice (less phone and email); the shipping
-address keeps only country, region and postcode (they decided the tax), and the order's email
-becomes the same placeholder, because nobody may contact the person any more. Erasure waits
-until no order is still open, so support never loses the address of an order in progress. The
-log of sent emails gets the placeholder too. Audit rows are kept as they are: they never held
-personal data (see accounts.py).
+requires; issued invoices keep their own immutable snapshot of the addressee (legal retention).
+The order's shipping and billing addresses keep only country, region and postcode (they decided
+the tax), and the order's email becomes the same placeholder, because nobody may contact the
+person any more. Erasure waits until no order is still open, so support never loses the address
+of an order in progress. The log of sent emails gets the placeholder too. Audit rows are kept as
+they are: they never held personal data (see accounts.py).
 """
 
 from __future__ import annotations
