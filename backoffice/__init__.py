@@ -21,6 +21,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice.home import HomeView
     from backoffice.imports import CatalogImportView
     from backoffice.inventory import inventory_views
+    from backoffice.returns import return_views
     from backoffice.staff import PermissionsView, StaffUserAdmin
     from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
     from commerce.audit import AuditEntry
@@ -64,6 +65,8 @@ def init_app(app: Flask) -> Admin:
         )
     )
     for view in inventory_views():
+        admin.add_view(view)
+    for view in return_views():
         admin.add_view(view)
     admin.add_view(
         CustomerAdmin(

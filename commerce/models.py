@@ -34,6 +34,7 @@ from commerce.pricing.models import (
     Voucher,
     VoucherRedemption,
 )
+from commerce.returns.models import Return, ReturnLine
 from commerce.shipping.models import ShippingMethod, ShippingRate, ShippingZone
 from commerce.staff.models import StaffUser
 from commerce.tax.models import TaxRate, TaxZone
@@ -72,6 +73,8 @@ __all__ = [
     "ProductTypeAttribute",
     "Promotion",
     "ProviderEvent",
+    "Return",
+    "ReturnLine",
     "Shipment",
     "ShipmentLine",
     "ShippingMethod",

@@ -137,6 +137,7 @@ ACCOUNT_SCHEMAS: dict[str, Any] = {
     ),
     "AccountOrderLine": _closed(
         {
+            "id": {"type": "integer", "description": "The line's id (to name it in a return)"},
             "sku": STRING,
             "title": STRING,
             "quantity": {"type": "integer", "minimum": 1},

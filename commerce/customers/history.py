@@ -60,6 +60,7 @@ def order_summary(order: Order) -> dict[str, Any]:
 def line_data(line: OrderLine, currency: str) -> dict[str, Any]:
     """An order line as sold (its snapshot)."""
     return {
+        "id": line.id,
         "sku": line.sku,
         "title": line.title,
         "quantity": line.quantity,
