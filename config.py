@@ -91,6 +91,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MEDIA_DIR": _str(env, "MEDIA_DIR"),
         "MEDIA_URL": _str(env, "MEDIA_URL", "/media"),
         "PRIVATE_STORAGE_DIR": _str(env, "PRIVATE_STORAGE_DIR"),
+        # Invoices: where their PDFs are kept, and the seller they name (SHOP_NAME is its name).
+        "INVOICES_DIR": _str(env, "INVOICES_DIR"),
+        "SELLER_ADDRESS": _str(env, "SELLER_ADDRESS", ""),
+        "SELLER_VAT_ID": _str(env, "SELLER_VAT_ID", ""),
         "CATALOG_CACHE_SECONDS": _int(env, "CATALOG_CACHE_SECONDS", 60),
         "PUBLIC_URL": _str(env, "PUBLIC_URL", "http://127.0.0.1:5000"),
         "STOREFRONT_ORIGINS": _list(env, "STOREFRONT_ORIGINS"),

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice.home import HomeView
     from backoffice.imports import CatalogImportView
     from backoffice.inventory import inventory_views
+    from backoffice.orders import order_views
     from backoffice.returns import return_views
     from backoffice.staff import PermissionsView, StaffUserAdmin
     from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
@@ -65,6 +66,8 @@ def init_app(app: Flask) -> Admin:
         )
     )
     for view in inventory_views():
+        admin.add_view(view)
+    for view in order_views():
         admin.add_view(view)
     for view in return_views():
         admin.add_view(view)

@@ -23,6 +23,8 @@ from commerce.inventory.models import (
 from commerce.notifications.models import EmailMessage
 from commerce.notifications.sms import SmsMessage
 from commerce.orders.models import Order, OrderLine
+from commerce.orders.order_list import LIST_INDEXES  # noqa: F401  (the order list's indexes)
+from commerce.orders.saved_views import SavedView
 from commerce.orders.timeline import OrderEvent
 from commerce.payments.models import Payment, ProviderEvent
 from commerce.pricing.models import (
@@ -75,6 +77,7 @@ __all__ = [
     "ProviderEvent",
     "Return",
     "ReturnLine",
+    "SavedView",
     "Shipment",
     "ShipmentLine",
     "ShippingMethod",

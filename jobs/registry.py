@@ -21,6 +21,7 @@ HANDLER_MODULES = (
     "jobs.handlers.customers",
     "jobs.handlers.fulfilment",
     "jobs.handlers.carts",
+    "jobs.handlers.invoicing",
     "jobs.handlers.returns",
 )
 

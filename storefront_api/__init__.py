@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     import storefront_api.accounts  # noqa: F401  (routes)
     from storefront_api import carts, downloads, health, openapi, products, webhooks  # noqa: F401
     from storefront_api.checkout import place_my_order  # noqa: F401  (routes)
+    from storefront_api.invoices import download_invoice  # noqa: F401  (routes)
     from storefront_api.limits import init_app as init_limits
     from storefront_api.media import media
     from storefront_api.returns import open_account_return  # noqa: F401  (routes)

@@ -72,6 +72,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         MAIL_SINK_DIR=str(tmp_path_factory.mktemp("mail")),
         MEDIA_DIR=str(tmp_path_factory.mktemp("media")),
         PRIVATE_STORAGE_DIR=str(tmp_path_factory.mktemp("private")),
+        INVOICES_DIR=str(tmp_path_factory.mktemp("invoices")),
         PUBLIC_URL="http://shop.example",
         STOREFRONT_ORIGINS=["https://shop.example"],
         SIGNIN_MAX_FAILURES=5,
