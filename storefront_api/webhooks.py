@@ -34,7 +34,10 @@ openapi.register(
         "/webhooks/stripe": {
             "post": {
                 "operationId": "receiveStripeWebhook",
-                "summary": "Stripe's webhook (payment_intent.* events), verified on the raw body",
+                "summary": (
+                    "Stripe's webhook (payment_intent.*, charge.refunded, refund.*, "
+                    "charge.dispute.* events), verified on the raw body"
+                ),
                 "parameters": [
                     {
                         "name": "Stripe-Signature",
@@ -55,7 +58,20 @@ openapi.register(
                                 "received": {"type": "boolean"},
                                 "outcome": {
                                     "type": "string",
-                                    "enum": ["duplicate", "ignored", "paid", "failed", "unchanged"],
+                                    "enum": [
+                                        "duplicate",
+                                        "ignored",
+                                        "paid",
+                                        "failed",
+                                        "unchanged",
+                                        "authorized",
+                                        "voided",
+                                        "refunded",
+                                        "refund_failed",
+                                        "disputed",
+                                        "dispute_updated",
+                                        "dispute_closed",
+                                    ],
                                 },
                             },
                         ),

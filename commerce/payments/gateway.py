@@ -1,4 +1,5 @@
-"""Our adapter around the `stripe` library: PaymentIntents, refunds and webhook verification.
+"""Our adapter around the `stripe` library: PaymentIntents (with manual capture), refunds,
+disputes and webhook verification.
 
 Callers pass amounts in minor units and an idempotency key they have already stored (so a retry
 after a crash sends the same key and Stripe replays the first answer instead of charging twice).
@@ -52,17 +53,38 @@ class PaymentIntentInfo:
     latest_charge: str | None = None
     decline_code: str | None = None
     failure_message: str | None = None
+    amount_capturable: int = 0
+    capture_method: str | None = None
 
 
 @dataclass(frozen=True)
 class RefundInfo:
-    """A refund as Stripe reports it; `status` is "succeeded", "pending", "failed" or "canceled"."""
+    """A refund as Stripe reports it; `status` is "succeeded", "pending", "requires_action",
+    "failed" or "canceled", and `failure_reason` says why a failed one failed."""
 
     id: str
     status: str
     amount: int
     payment_intent: str | None = None
     currency: str | None = None
+    charge: str | None = None
+    failure_reason: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    """A dispute (chargeback) as Stripe reports it: `status` is one of Stripe's
+    (needs_response, under_review, won, lost, warning_*...), `reason` why the customer's bank
+    disputes the charge."""
+
+    id: str
+    status: str
+    amount: int
+    currency: str
+    reason: str
+    payment_intent: str | None = None
+    charge: str | None = None
 
 
 class StripeGateway:
@@ -102,9 +124,11 @@ class StripeGateway:
         metadata: Mapping[str, str | int],
         receipt_email: str | None = None,
         description: str | None = None,
+        capture_method: str | None = None,
     ) -> PaymentIntentInfo:
         """Create a PaymentIntent for `amount` minor units, paid with whatever methods the
-        Stripe dashboard enables. Raises InvalidInput, Conflict, PaymentError."""
+        Stripe dashboard enables; `capture_method="manual"` only authorises the card (capture it
+        later with capture_payment_intent). Raises InvalidInput, Conflict, PaymentError."""
         _check_amount(amount)
         if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
             raise InvalidInput(
@@ -120,6 +144,8 @@ class StripeGateway:
             params["receipt_email"] = receipt_email
         if description:
             params["description"] = description
+        if capture_method:
+            params["capture_method"] = capture_method
         with _translated("create a payment"):
             intent = self._client.v1.payment_intents.create(
                 params, options=_options(idempotency_key)
@@ -161,6 +187,23 @@ class StripeGateway:
             )
         return _intent_info(intent)
 
+    def capture_payment_intent(
+        self, payment_intent_id: str, amount: int | None, *, idempotency_key: str
+    ) -> PaymentIntentInfo:
+        """Capture an authorised PaymentIntent (`requires_capture`): `amount` minor units, or
+        all that was authorised when None; the rest of the authorisation is released.
+        Raises InvalidInput (not authorised, more than authorised), NotFound, Conflict,
+        PaymentError."""
+        params: dict[str, Any] = {}
+        if amount is not None:
+            _check_amount(amount)
+            params["amount_to_capture"] = amount
+        with _translated("capture the payment"):
+            intent = self._client.v1.payment_intents.capture(
+                payment_intent_id, params, options=_options(idempotency_key)
+            )
+        return _intent_info(intent)
+
     def refund(
         self,
         payment_intent_id: str,
@@ -168,24 +211,54 @@ class StripeGateway:
         *,
         idempotency_key: str,
         reason: str | None = None,
+        metadata: Mapping[str, str | int] | None = None,
     ) -> RefundInfo:
         """Refund `amount` minor units of a paid PaymentIntent (None: all that is left).
-        Raises InvalidInput (more than is left, not paid), NotFound, Conflict, PaymentError."""
+        Raises InvalidInput (more than is left, not paid, disputed), NotFound, Conflict,
+        PaymentError."""
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
         if amount is not None:
             _check_amount(amount)
             params["amount"] = amount
         if reason:
             params["reason"] = reason
+        if metadata:
+            params["metadata"] = {str(k): str(v) for k, v in metadata.items()}
         with _translated("refund the payment"):
             refund = self._client.v1.refunds.create(params, options=_options(idempotency_key))
-        data = refund.to_dict()
-        return RefundInfo(
+        return _refund_info(refund)
+
+    def retrieve_refund(self, refund_id: str) -> RefundInfo:
+        """Re-read a refund (the truth after any webhook). Raises NotFound, PaymentError."""
+        with _translated("read the refund"):
+            refund = self._client.v1.refunds.retrieve(refund_id)
+        return _refund_info(refund)
+
+    def list_refunds(self, payment_intent_id: str) -> list[RefundInfo]:
+        """Every refund of a PaymentIntent, newest first. Raises NotFound, PaymentError."""
+        found: list[RefundInfo] = []
+        params: dict[str, Any] = {"payment_intent": payment_intent_id, "limit": 100}
+        with _translated("list the refunds"):
+            while True:
+                page = self._client.v1.refunds.list(params)
+                found += [_refund_info(refund) for refund in page.data]
+                if not page.has_more or not page.data:
+                    return found
+                params["starting_after"] = page.data[-1].id
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeInfo:
+        """Re-read a dispute (the truth after any webhook). Raises NotFound, PaymentError."""
+        with _translated("read the dispute"):
+            dispute = self._client.v1.disputes.retrieve(dispute_id)
+        data = dispute.to_dict()
+        return DisputeInfo(
             id=data["id"],
-            status=data.get("status") or "pending",
+            status=data["status"],
             amount=data["amount"],
+            currency=data["currency"],
+            reason=data.get("reason") or "general",
             payment_intent=_id_of(data.get("payment_intent")),
-            currency=data.get("currency"),
+            charge=_id_of(data.get("charge")),
         )
 
     def parse_webhook(self, payload: bytes, sig_header: str | None, secret: str) -> stripe.Event:
@@ -246,6 +319,20 @@ def _id_of(value: Any) -> str | None:
     return value["id"] if isinstance(value, Mapping) else value.id
 
 
+def _refund_info(refund: stripe.Refund) -> RefundInfo:
+    data = refund.to_dict()
+    return RefundInfo(
+        id=data["id"],
+        status=data.get("status") or "pending",
+        amount=data["amount"],
+        payment_intent=_id_of(data.get("payment_intent")),
+        currency=data.get("currency"),
+        charge=_id_of(data.get("charge")),
+        failure_reason=data.get("failure_reason"),
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
 def _intent_info(intent: stripe.PaymentIntent) -> PaymentIntentInfo:
     data = intent.to_dict()
     error = data.get("last_payment_error") or {}
@@ -260,6 +347,8 @@ def _intent_info(intent: stripe.PaymentIntent) -> PaymentIntentInfo:
         latest_charge=_id_of(data.get("latest_charge")),
         decline_code=error.get("decline_code") or error.get("code"),
         failure_message=error.get("message"),
+        amount_capturable=data.get("amount_capturable") or 0,
+        capture_method=data.get("capture_method"),
     )
 
 

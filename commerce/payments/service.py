@@ -10,6 +10,12 @@ transaction, records the event id (a replay finds it and changes nothing), re-re
 PaymentIntent from Stripe (events may arrive late, twice or out of order; the intent's current
 state is the truth) and moves the payment and its order on. An order is marked paid once, however
 many events say so, and never goes back from paid because of a late failure event.
+
+With STRIPE_CAPTURE_METHOD=manual (default automatic) the intent only authorises the card; the
+webhook records the payment "authorized" and staff capture or void it (commerce.payments.captures).
+Refund events (charge.refunded, charge.refund.updated, refund.*) are applied by
+commerce.payments.refunds, dispute events (charge.dispute.*) by commerce.payments.disputes, each
+from the object re-read from Stripe.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.db import utcnow
-from commerce.errors import Conflict, NotFound
+from commerce.errors import Conflict, NotFound, PaymentError
 from commerce.orders import timeline
 from commerce.orders.models import Order
+from commerce.payments import captures, disputes, refunds
 from commerce.payments.gateway import StripeGateway
 from commerce.payments.models import Payment, ProviderEvent
 
@@ -38,6 +46,21 @@ _INTENT_EVENTS = {
     "payment_intent.payment_failed",
     "payment_intent.canceled",
     "payment_intent.processing",
+    "payment_intent.amount_capturable_updated",
+}
+_REFUND_EVENTS = {
+    "charge.refunded",
+    "charge.refund.updated",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+}
+_DISPUTE_EVENTS = {
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
 }
 
 
@@ -57,12 +80,16 @@ def start_stripe_payment(order_id: int, gateway: StripeGateway) -> StartedPaymen
     """Create (or, called again, return) the Stripe PaymentIntent collecting the order's amount
     due. Raises NotFound, Conflict (nothing to collect, or the order is paid or cancelled), and
     the gateway's InvalidInput / PaymentError."""
+    capture_method = _capture_method()
     order = db.session.get(Order, order_id, with_for_update=True)
     if order is None:
         raise NotFound(f"Order {order_id} does not exist.")
     if order.payment_status == "paid" or order.status == "cancelled":
         db.session.rollback()
         raise Conflict(f"Order #{order.number} is {order.status}; there is nothing to pay.")
+    if order.payment_status == "authorized":
+        db.session.rollback()
+        raise Conflict(f"Order #{order.number}'s payment is authorised; capture or void it.")
     if order.amount_due <= 0:
         db.session.rollback()
         raise Conflict(f"Order #{order.number} has nothing left to pay.")
@@ -104,6 +131,7 @@ def start_stripe_payment(order_id: int, gateway: StripeGateway) -> StartedPaymen
         metadata={"order_id": order.id, "order_number": order.number, "payment_id": payment.id},
         receipt_email=order.email,
         description=f"Order #{order.number}",
+        capture_method=capture_method,
     )
     if payment.provider_reference != intent.id:
         payment.provider_reference = intent.id
@@ -117,9 +145,11 @@ def apply_stripe_webhook(
     payload: bytes, signature: str | None, *, gateway: StripeGateway, secret: str
 ) -> str:
     """Verify and apply one Stripe webhook. Returns what happened ("duplicate", "ignored",
-    "paid", "failed", "unchanged"). Raises InvalidInput for a bad signature or body (nothing is
-    written then), and the gateway's errors when the PaymentIntent cannot be re-read (Stripe then
-    retries the webhook)."""
+    "paid", "failed", "unchanged"; "authorized", "voided" for manual capture; "refunded",
+    "refund_failed" for refunds; "disputed", "dispute_updated", "dispute_closed" for disputes).
+    Raises InvalidInput for a bad signature or body (nothing is written then), and the gateway's
+    errors when the PaymentIntent (refund, dispute) cannot be re-read (Stripe then retries the
+    webhook)."""
     event = _plain(gateway.parse_webhook(payload, signature, secret).to_dict())
     data_object: Mapping[str, Any] = event["data"]["object"]
     object_id = data_object.get("id")
@@ -138,6 +168,14 @@ def apply_stripe_webhook(
     if claimed is None:
         db.session.rollback()
         return "duplicate"
+    if event["type"] in _REFUND_EVENTS and object_id:
+        outcome = refunds.apply_stripe_refund_event(gateway, data_object)
+        db.session.commit()
+        return outcome
+    if event["type"] in _DISPUTE_EVENTS and object_id:
+        outcome = disputes.apply_stripe_dispute(gateway, object_id)
+        db.session.commit()
+        return outcome
     if event["type"] not in _INTENT_EVENTS or not object_id:
         db.session.commit()
         return "ignored"
@@ -162,6 +200,12 @@ def _apply_intent(gateway: StripeGateway, intent_id: str, metadata: Mapping[str,
         return "ignored"
     order = db.session.get(Order, payment.order_id, with_for_update=True)
     assert order is not None
+    if intent.status == "requires_capture":
+        return captures.record_authorization(payment, order, intent, actor=STRIPE_ACTOR)
+    if payment.status == "authorized" and intent.status == "succeeded":
+        return captures.record_capture(payment, order, intent, actor=STRIPE_ACTOR)
+    if payment.status == "authorized" and intent.status == "canceled":
+        return captures.record_void(payment, order, intent, actor=STRIPE_ACTOR)
     if intent.status == "succeeded":
         if payment.status == "succeeded":
             return "unchanged"
@@ -201,6 +245,16 @@ def _apply_intent(gateway: StripeGateway, intent_id: str, metadata: Mapping[str,
         events.record("payment.failed", order_id=order.id, payment_id=payment.id)
         return "failed"
     return "unchanged"
+
+
+def _capture_method() -> str | None:
+    """The capture method checkout asks Stripe for: "manual" when STRIPE_CAPTURE_METHOD says so
+    (only the card is authorised), None for Stripe's automatic capture (the default). Raises
+    PaymentError for another value."""
+    setting = str(current_app.config.get("STRIPE_CAPTURE_METHOD") or "automatic").lower()
+    if setting not in ("automatic", "manual"):
+        raise PaymentError("STRIPE_CAPTURE_METHOD must be 'automatic' or 'manual'.")
+    return "manual" if setting == "manual" else None
 
 
 def _plain(value: Any) -> Any:

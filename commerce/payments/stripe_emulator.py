@@ -8,7 +8,9 @@ lock, so every request is atomic.
 
 Test payment methods: `pm_card_visa`, `pm_card_mastercard` and `pm_card_amex` succeed;
 `pm_card_chargeDeclined`, `pm_card_chargeDeclinedInsufficientFunds`,
-`pm_card_chargeDeclinedExpiredCard` and `pm_card_chargeDeclinedIncorrectCvc` are declined.
+`pm_card_chargeDeclinedExpiredCard` and `pm_card_chargeDeclinedIncorrectCvc` are declined;
+`pm_card_pendingRefund`, `pm_card_refundFail` and `pm_card_createDispute` succeed, then behave as
+`stripe_operations` describes (with manual capture and disputes).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from commerce.payments.stripe_operations import (
+    BEHAVIOURS,
+    CAPTURE_METHODS,
+    PaymentOperationsMixin,
+)
 from commerce.payments.stripe_wire import (
     MAXIMUM_CHARGE,
     MINIMUM_CHARGE,
@@ -66,6 +73,9 @@ TEST_PAYMENT_METHODS: dict[str, tuple[str, str, tuple[str, str, str] | None]] = 
         "visa", "0127",
         ("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
     ),
+    "pm_card_pendingRefund": ("visa", "7726", None),
+    "pm_card_refundFail": ("visa", "5126", None),
+    "pm_card_createDispute": ("visa", "0259", None),
 }  # fmt: skip
 
 CANCELABLE = (
@@ -89,8 +99,8 @@ class _Saved:
     at: float
 
 
-class StripeEmulator:
-    """Stripe's PaymentIntent, charge, refund and event endpoints over in-memory state.
+class StripeEmulator(PaymentOperationsMixin):
+    """Stripe's PaymentIntent, charge, refund, dispute and event endpoints over in-memory state.
 
     `handle()` takes one HTTP request and returns a `Response`; `on_event` is called (under the
     lock, so it must be quick) with each event as it is recorded."""
@@ -112,9 +122,14 @@ class StripeEmulator:
             ("GET", re.compile(r"/v1/payment_intents/([^/]+)"), self._retrieve_payment_intent),
             ("POST", re.compile(r"/v1/payment_intents/([^/]+)/confirm"), self._confirm),
             ("POST", re.compile(r"/v1/payment_intents/([^/]+)/cancel"), self._cancel),
+            ("POST", re.compile(r"/v1/payment_intents/([^/]+)/capture"), self._capture),
             ("GET", re.compile(r"/v1/charges/([^/]+)"), self._retrieve_charge),
             ("POST", re.compile(r"/v1/refunds"), self._create_refund),
+            ("GET", re.compile(r"/v1/refunds"), self._list_refunds),
             ("GET", re.compile(r"/v1/refunds/([^/]+)"), self._retrieve_refund),
+            ("GET", re.compile(r"/v1/disputes/([^/]+)"), self._retrieve_dispute),
+            ("POST", re.compile(r"/v1/disputes/([^/]+)"), self._update_dispute),
+            ("POST", re.compile(r"/v1/disputes/([^/]+)/close"), self._close_dispute),
             ("GET", re.compile(r"/v1/events"), self._list_events),
             ("GET", re.compile(r"/v1/events/([^/]+)"), self._retrieve_event),
         ]
@@ -127,6 +142,9 @@ class StripeEmulator:
             self._refunds: dict[str, dict[str, Any]] = {}
             self._methods: dict[str, dict[str, Any]] = {}
             self._declines: dict[str, tuple[str, str, str] | None] = {}
+            self._disputes: dict[str, dict[str, Any]] = {}
+            self._method_behaviours: dict[str, str] = {}
+            self._charge_behaviours: dict[str, str] = {}
             self._events: list[dict[str, Any]] = []
             self._saved: dict[str, _Saved] = {}
             self._request: dict[str, Any] = {"id": None, "idempotency_key": None}
@@ -314,7 +332,7 @@ class StripeEmulator:
         view = copy.deepcopy(obj)
         for name in as_list(params.get("expand"), "expand"):
             value = view.get(name)
-            stores = (self._intents, self._charges, self._refunds, self._methods)
+            stores = (self._intents, self._charges, self._refunds, self._methods, self._disputes)
             found = next((s[value] for s in stores if isinstance(value, str) and value in s), None)
             if name not in view or (value is not None and found is None):
                 raise invalid(f"This property cannot be expanded ({name}).", "expand")
@@ -334,7 +352,7 @@ class StripeEmulator:
             {
                 "amount", "currency", "metadata", "automatic_payment_methods", "description",
                 "receipt_email", "payment_method", "payment_method_types", "confirm",
-                "return_url", "expand",
+                "return_url", "expand", "capture_method",
             },
         )  # fmt: skip
         amount = read_integer(params, "amount", required=True)
@@ -389,6 +407,7 @@ class StripeEmulator:
                 "payment_method_types",
             )
         confirm = read_boolean(params, "confirm")
+        capture_method = read_choice(params, "capture_method", CAPTURE_METHODS)
         metadata = read_metadata(params.get("metadata"))
         if confirm and not read_string(params, "payment_method"):
             raise invalid(
@@ -413,7 +432,7 @@ class StripeEmulator:
             ),
             "canceled_at": None,
             "cancellation_reason": None,
-            "capture_method": "automatic_async",
+            "capture_method": capture_method or "automatic_async",
             "client_secret": f"{intent_id}_secret_{new_id('x', 25)[2:]}",
             "confirmation_method": "automatic",
             "created": int(time.time()),
@@ -521,6 +540,8 @@ class StripeEmulator:
         }
         self._methods[method["id"]] = method
         self._declines[method["id"]] = TEST_PAYMENT_METHODS[token][2]
+        if token in BEHAVIOURS:
+            self._method_behaviours[method["id"]] = BEHAVIOURS[token]
         return method
 
     def _confirm(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -559,8 +580,15 @@ class StripeEmulator:
     def _run_confirmation(self, intent: dict[str, Any], method: dict[str, Any]) -> None:
         """Charge the card: succeed, or decline with a 402 card_error as Stripe does."""
         decline = self._declines[method["id"]]
-        charge = self._new_charge(intent, method, decline)
+        manual = intent["capture_method"] == "manual"
+        charge = self._new_charge(intent, method, decline, captured=not manual)
         intent["latest_charge"] = charge["id"]
+        if method["id"] in self._method_behaviours:
+            self._charge_behaviours[charge["id"]] = self._method_behaviours[method["id"]]
+        if decline is None and manual:
+            intent["payment_method"] = method["id"]
+            self._authorised(intent, charge)
+            return
         if decline is None:
             intent.update(
                 status="succeeded",
@@ -570,6 +598,7 @@ class StripeEmulator:
             )
             self._emit("charge.succeeded", charge)
             self._emit("payment_intent.succeeded", intent)
+            self._after_charge(charge)
             return
         code, decline_code, message = decline
         error = {
@@ -597,7 +626,12 @@ class StripeEmulator:
         )
 
     def _new_charge(
-        self, intent: dict[str, Any], method: dict[str, Any], decline: tuple[str, str, str] | None
+        self,
+        intent: dict[str, Any],
+        method: dict[str, Any],
+        decline: tuple[str, str, str] | None,
+        *,
+        captured: bool = True,
     ) -> dict[str, Any]:
         paid = decline is None
         outcome = (
@@ -621,11 +655,11 @@ class StripeEmulator:
             "id": new_id("ch"),
             "object": "charge",
             "amount": intent["amount"],
-            "amount_captured": intent["amount"] if paid else 0,
+            "amount_captured": intent["amount"] if paid and captured else 0,
             "amount_refunded": 0,
             "balance_transaction": new_id("txn") if paid else None,
             "billing_details": copy.deepcopy(method["billing_details"]),
-            "captured": paid,
+            "captured": paid and captured,
             "created": int(time.time()),
             "currency": intent["currency"],
             "customer": None,
@@ -653,7 +687,12 @@ class StripeEmulator:
         intent = self._intent(intent_id)
         if intent["status"] not in CANCELABLE:
             raise self._unexpected_state(intent, "cancel", CANCELABLE)
-        intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason)
+        intent.update(
+            status="canceled",
+            canceled_at=int(time.time()),
+            cancellation_reason=reason,
+            amount_capturable=0,
+        )
         self._emit("payment_intent.canceled", intent)
         return self._view(intent, params)
 
@@ -697,6 +736,9 @@ class StripeEmulator:
             raise StripeApiError(
                 400, f"Charge {charge['id']} has not been captured.", param="charge"
             )
+        refusal = self._refund_refusal(charge)
+        if refusal is not None:
+            raise refusal
         remaining = charge["amount_captured"] - charge["amount_refunded"]
         if remaining <= 0:
             raise StripeApiError(
@@ -726,9 +768,11 @@ class StripeEmulator:
             "reason": reason,
             "receipt_number": None,
             "source_transfer_reversal": None,
-            "status": "succeeded",
+            "status": self._initial_refund_status(charge),
             "transfer_reversal": None,
         }
+        if refund["status"] == "pending":
+            refund["pending_reason"] = "processing"
         self._refunds[refund["id"]] = refund
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         charge["amount_refunded"] += amount
