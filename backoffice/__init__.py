@@ -21,6 +21,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice.home import HomeView
     from backoffice.imports import CatalogImportView
     from backoffice.inventory import inventory_views
+    from backoffice.invoices import InvoiceAdmin
     from backoffice.orders import order_views
     from backoffice.returns import return_views
     from backoffice.staff import PermissionsView, StaffUserAdmin
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> Admin:
     from commerce.audit import AuditEntry
     from commerce.customers.models import Customer
     from commerce.events import OutboxEvent
+    from commerce.invoicing.models import Invoice
     from commerce.staff.models import StaffUser
 
     # Flask-Admin 2.2 prefers a Flask-SQLAlchemy object to a session; we use plain SQLAlchemy, whose
@@ -67,15 +69,18 @@ def init_app(app: Flask) -> Admin:
     )
     for view in inventory_views():
         admin.add_view(view)
-    for view in order_views():
-        admin.add_view(view)
-    for view in return_views():
-        admin.add_view(view)
     admin.add_view(
         CustomerAdmin(
             Customer, db.session, name="Customers", category="Customers", endpoint="customers"
         )
     )
+    for view in order_views():
+        admin.add_view(view)
+    admin.add_view(
+        InvoiceAdmin(Invoice, db.session, name="Invoices", category="Orders", endpoint="invoices")
+    )
+    for view in return_views():
+        admin.add_view(view)
     admin.add_view(
         StaffUserAdmin(StaffUser, db.session, name="Staff", category="Settings", endpoint="staff")
     )

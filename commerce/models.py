@@ -20,6 +20,7 @@ from commerce.inventory.models import (
     VariantInventory,
     Warehouse,
 )
+from commerce.invoicing.models import Invoice, InvoiceCounter
 from commerce.notifications.models import EmailMessage
 from commerce.notifications.sms import SmsMessage
 from commerce.orders.models import Order, OrderLine
@@ -61,6 +62,8 @@ __all__ = [
     "EmailMessage",
     "GiftCard",
     "GiftCardTransaction",
+    "Invoice",
+    "InvoiceCounter",
     "LicenseKey",
     "LicensePool",
     "Order",
