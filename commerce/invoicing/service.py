@@ -251,10 +251,15 @@ def order_invoices(order_id: int) -> list[Invoice]:
 
 
 def _customer_order(customer_id: int, number: int) -> Order:
-    order = db.session.scalar(
-        select(Order).where(
-            Order.number == number, Order.customer_id == customer_id, Order.status != "draft"
+    # Numbers past PostgreSQL's bigint are no order of anyone's, not a query to run.
+    order = (
+        db.session.scalar(
+            select(Order).where(
+                Order.number == number, Order.customer_id == customer_id, Order.status != "draft"
+            )
         )
+        if 0 < number < 2**63
+        else None
     )
     if order is None:
         raise NotFound(f"Order #{number} was not found.")
@@ -270,10 +275,14 @@ def customer_order_invoices(customer_id: int, number: int) -> list[Invoice]:
 def customer_invoice(customer_id: int, invoice_id: int) -> Invoice:
     """One of the customer's invoices or credit notes. Raises NotFound, also for another
     customer's."""
-    invoice = db.session.scalar(
-        select(Invoice)
-        .join(Order, Order.id == Invoice.order_id)
-        .where(Invoice.id == invoice_id, Order.customer_id == customer_id)
+    invoice = (
+        db.session.scalar(
+            select(Invoice)
+            .join(Order, Order.id == Invoice.order_id)
+            .where(Invoice.id == invoice_id, Order.customer_id == customer_id)
+        )
+        if 0 < invoice_id < 2**63
+        else None
     )
     if invoice is None:
         raise NotFound(f"Invoice {invoice_id} was not found.")

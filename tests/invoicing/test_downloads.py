@@ -72,6 +72,8 @@ def test_another_customers_invoices_are_not_found(client, doc, shop):
         f"/account/orders/{bob['order'].number}/invoices",
         *(f"/account/invoices/{d.id}.pdf" for d in bob["docs"]),
         "/account/invoices/987654321.pdf",
+        f"/account/orders/{2**63}/invoices",  # past bigint: no order, not a 500
+        f"/account/invoices/{2**64}.pdf",
     ):
         response = _get(client, url, ada["token"])
         assert response.status_code == 404, url
