@@ -79,6 +79,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "STRIPE_SECRET_KEY": _str(env, "STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": _str(env, "STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": _str(env, "STRIPE_API_BASE"),
+        # "automatic" charges at checkout; "manual" authorises, and staff capture or void.
+        "STRIPE_CAPTURE_METHOD": _str(env, "STRIPE_CAPTURE_METHOD", "automatic"),
         # Carriers' tracking updates (POST /api/v1/tracking/<carrier>) authenticate with this shared
         # secret (every update is refused while it is unset); labels and packing slips go here.
         "TRACKING_WEBHOOK_SECRET": _str(env, "TRACKING_WEBHOOK_SECRET"),

@@ -113,25 +113,36 @@ def release_hold(order_id: int, *, actor: Actor) -> Order:
 
 
 def cancel_order(order_id: int, *, reason: str, actor: Actor, restock: bool = True) -> Order:
-    """Cancel an order that has shipped nothing and has no money captured (refund it first): its
+    """Cancel an order that has shipped nothing and holds no money (refund a captured payment,
+    void an authorised one first): its
     stock allocation is given back (`restock`), a voucher use and gift card spend stay as they
     are until refunded. Raises NotFound, InvalidInput (no reason), TransitionNotAllowed, Conflict
-    (money still captured)."""
+    (money still captured or authorised)."""
     why = _reason(reason, required=True)
     order = lock_order(order_id)
     states.check(order.status, "cancelled", number=order.number)
-    captured = db.session.scalar(
-        select(Payment.id).where(
-            Payment.order_id == order.id,
-            Payment.status == "succeeded",
-            Payment.refunded_amount < Payment.amount,
+    held = (
+        db.session.execute(
+            select(Payment.status).where(
+                Payment.order_id == order.id,
+                ((Payment.status == "succeeded") & (Payment.refunded_amount < Payment.amount))
+                | (Payment.status == "authorized"),
+            )
         )
+        .scalars()
+        .all()
     )
-    if captured is not None:
+    if "succeeded" in held:
         db.session.rollback()
         raise Conflict(
             f"Order #{order.number} has a captured payment; refund it before cancelling.",
             details={"reason": "refund the payment first"},
+        )
+    if "authorized" in held:
+        db.session.rollback()
+        raise Conflict(
+            f"Order #{order.number} has an authorised payment; void it before cancelling.",
+            details={"reason": "void the payment first"},
         )
     if restock:
         inventory.deallocate_stock(order_reference(order), actor=actor, commit=False)

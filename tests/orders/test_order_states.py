@@ -139,6 +139,19 @@ def test_an_order_with_captured_money_is_refunded_before_it_is_cancelled(db_sess
     assert db_session.get(Order, order.id, populate_existing=True).status == "paid"
 
 
+def test_an_authorised_payment_is_voided_before_the_order_is_cancelled(db_session):
+    order = make_order(payment_status="authorized")
+    db_session.add(
+        Payment(
+            order_id=order.id, provider="stripe", amount=order.total_amount, currency="EUR",
+            status="authorized", idempotency_key="k-auth",
+        )
+    )  # fmt: skip
+    db_session.commit()
+    with pytest.raises(Conflict, match="void it before cancelling"):
+        orders.cancel_order(order.id, reason="changed mind", actor=CLERK)
+
+
 def test_marking_an_offline_order_paid(db_session):
     order = make_order(payment_method="bank_transfer")
     stripe_order = make_order(payment_method="stripe")
