@@ -108,6 +108,7 @@ def _register_cli(app: Flask) -> None:
 
     from backoffice.cli import users_cli
     from commerce.db import Base
+    from commerce.reporting.cli import reporting_cli
     from commerce.shipping.cli import shipping_cli
     from commerce.tax.cli import tax_cli
     from devtools.cli import dev_cli, seed_cli
@@ -116,7 +117,7 @@ def _register_cli(app: Flask) -> None:
     # Flask-Migrate drives Alembic; migrations/env.py reads the engine and metadata from
     # commerce.db.
     Migrate(app, db=_MigrateTarget(Base.metadata), directory=str(ROOT / "migrations"))
-    for group in (users_cli, jobs_cli, seed_cli, dev_cli, tax_cli):
+    for group in (users_cli, jobs_cli, seed_cli, dev_cli, tax_cli, reporting_cli):
         app.cli.add_command(group)
     app.cli.add_command(shipping_cli)
 

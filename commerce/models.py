@@ -37,6 +37,7 @@ from commerce.pricing.models import (
     Voucher,
     VoucherRedemption,
 )
+from commerce.reporting.models import CategorySalesDay, ProductSalesDay, SalesDay
 from commerce.returns.models import Return, ReturnLine
 from commerce.shipping.models import ShippingMethod, ShippingRate, ShippingZone
 from commerce.staff.models import StaffUser
@@ -50,6 +51,7 @@ __all__ = [
     "CartGiftCard",
     "CartLine",
     "Category",
+    "CategorySalesDay",
     "CheckoutRequest",
     "Collection",
     "CollectionProduct",
@@ -74,12 +76,14 @@ __all__ = [
     "PriceListPrice",
     "Product",
     "ProductMedia",
+    "ProductSalesDay",
     "ProductType",
     "ProductTypeAttribute",
     "Promotion",
     "ProviderEvent",
     "Return",
     "ReturnLine",
+    "SalesDay",
     "SavedView",
     "Shipment",
     "ShipmentLine",

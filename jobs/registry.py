@@ -23,6 +23,7 @@ HANDLER_MODULES = (
     "jobs.handlers.carts",
     "jobs.handlers.invoicing",
     "jobs.handlers.returns",
+    "jobs.handlers.reporting",
 )
 
 _routes: dict[str, list[Route]] = defaultdict(list)

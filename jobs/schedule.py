@@ -52,4 +52,15 @@ SCHEDULE: tuple[Periodic, ...] = (
         interval=15 * 60,
         description="Remind shoppers who agreed to marketing email of carts they left",
     ),
+    Periodic(
+        "jobs.reports.send_weekly_sales_summary",
+        queue="mail",
+        cron="0 6 * * 1",
+        description="Email last Monday-Sunday's sales summary (XLSX) to staff who view analytics",
+    ),
+    Periodic(
+        "commerce.reporting.rollups.rebuild_all",
+        cron="41 2 * * *",
+        description="Rebuild the daily sales rollups from the raw orders and refunds",
+    ),
 )

@@ -1,0 +1,1 @@
+"""Read-side queries and rollups used by the dashboards and exports."""

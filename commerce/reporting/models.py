@@ -1,0 +1,73 @@
+"""Rollup tables: daily sales figures the dashboards read instead of scanning orders.
+
+They hold nothing that cannot be recomputed: `commerce.reporting.rollups` rewrites them from
+orders, order lines and refunds (see there for what each figure means). Amounts are integer minor
+units of the row's `currency`; `country` is '' for orders that ship nowhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CHAR, BigInteger, Date, Identity, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commerce.db import Base
+
+
+class _SalesFigures:
+    """The measures of a sales row (shared by the whole-order and the per-category rollup)."""
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    currency: Mapped[str] = mapped_column(CHAR(3), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    orders: Mapped[int] = mapped_column(Integer, nullable=False)
+    units: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    gross_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    discount_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    refund_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    net_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    shipping_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class SalesDay(_SalesFigures, Base):
+    """Sales of one day, currency, shipping country and channel (whole orders)."""
+
+    __tablename__ = "sales_daily"
+    __table_args__ = (Index("ix_sales_daily_day", "day"),)
+
+
+class CategorySalesDay(_SalesFigures, Base):
+    """Sales of one day, currency, country, channel and product category. `category_id` NULL holds
+    uncategorised lines and what belongs to no line (shipping, its tax, refunds not by line);
+    `orders` counts the orders with a line in the category, so it does not add up across them."""
+
+    __tablename__ = "category_sales_daily"
+    __table_args__ = (Index("ix_category_sales_daily_day_category_id", "day", "category_id"),)
+
+    category_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ProductSalesDay(Base):
+    """Units, revenue (after discounts, before refunds) and cost of one variant on one day.
+    `costed_revenue_amount` is the revenue of the units whose variant has a cost, so a margin
+    compares like with like."""
+
+    __tablename__ = "product_sales_daily"
+    __table_args__ = (Index("ix_product_sales_daily_day", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    currency: Mapped[str] = mapped_column(CHAR(3), nullable=False)
+    variant_id: Mapped[int | None] = mapped_column(BigInteger)
+    product_id: Mapped[int | None] = mapped_column(BigInteger)
+    category_id: Mapped[int | None] = mapped_column(BigInteger)
+    sku: Mapped[str] = mapped_column(String(64), nullable=False)
+    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    units: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    revenue_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    costed_revenue_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cost_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
