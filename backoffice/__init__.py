@@ -23,6 +23,7 @@ def init_app(app: Flask) -> Admin:
     from backoffice.inventory import inventory_views
     from backoffice.invoices import InvoiceAdmin
     from backoffice.orders import order_views
+    from backoffice.reports import ReportsView
     from backoffice.returns import return_views
     from backoffice.staff import PermissionsView, StaffUserAdmin
     from backoffice.system import FailedJobsView, MailboxView, OutboxEventAdmin
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> Admin:
     )
     for view in return_views():
         admin.add_view(view)
+    admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
     admin.add_view(
         StaffUserAdmin(StaffUser, db.session, name="Staff", category="Settings", endpoint="staff")
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, make_msgid
 from functools import cache
@@ -120,13 +121,24 @@ def _claim(dedupe_key: str | None, template: str, to: str, subject: str) -> Emai
 
 
 def send_email(
-    template: str, to: str, context: dict[str, Any], *, dedupe_key: str | None = None
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    *,
+    dedupe_key: str | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> EmailMessage | None:
     """Render and send one email. Returns its log row, or None when `dedupe_key` was sent before.
 
-    Raises InvalidInput for an empty recipient and smtplib/OSError when the server refuses; the
-    failure is logged on the row first, so a retry sends again.
+    Raises InvalidInput for an empty recipient or an attachment whose MIME type is not
+    "type/subtype", and smtplib/OSError when the server refuses; the failure is logged on the row
+    first, so a retry sends again. `attachments` are (filename, content, MIME type) triples.
     """
+    for _name, _content, mimetype in attachments:
+        if mimetype.count("/") != 1:
+            raise InvalidInput(
+                "attachments: a MIME type is type/subtype", fields={"attachments": mimetype}
+            )
     if not to or "@" not in to:
         raise InvalidInput("to: a recipient address is required", fields={"to": "is required"})
     subject, text, html = render(template, context)
@@ -143,6 +155,9 @@ def send_email(
     message["X-Template"] = template
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for filename, content, mimetype in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     try:
         _deliver(message, smtp_url())
     except (smtplib.SMTPException, OSError) as exc:
