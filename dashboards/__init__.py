@@ -1,5 +1,9 @@
 """Manager dashboards: Dash apps served by the same Flask server under /dashboards/.
 
+One Dash app with a page per dashboard (dashboards/router.py: /dashboards/, /dashboards/sales,
+/dashboards/products), each a package with layout.py and callbacks.py, sharing dashboards/theme.py
+and dashboards/assets/dashboards.css. Figures come from commerce.reporting (the rollups).
+
 Every request under /dashboards/ (pages, assets and callbacks alike) passes the staff sign-in and
 the `analytics.view` permission check before Dash sees it.
 """
@@ -18,7 +22,9 @@ def init_app(app: Flask) -> None:
     """Mount the dashboards and guard them."""
     import dash
 
-    from dashboards.home import layout
+    from dashboards import router, theme
+    from dashboards.products import callbacks as products
+    from dashboards.sales import callbacks as sales
 
     dash_app = dash.Dash(
         __name__,
@@ -27,8 +33,12 @@ def init_app(app: Flask) -> None:
         title="Dashboards",
         update_title=None,
         serve_locally=True,
+        # Pages are filled in by the router, so their components are not in the first layout.
+        suppress_callback_exceptions=True,
     )
-    dash_app.layout = layout
+    dash_app.layout = theme.shell
+    for pages in (router, sales, products):
+        pages.register(dash_app)
     # Dash's callbacks are JSON POSTs from its own page (same-site cookies, JSON content type).
     csrf = app.extensions["csrf"]
     for endpoint, view in app.view_functions.items():

@@ -1,34 +1,41 @@
-"""The dashboards landing page (the sales, products, customers and stock dashboards build on it)."""
+"""The dashboards landing page: what each dashboard answers, with links."""
 
 from __future__ import annotations
 
 from dash import html
 
 
-def layout() -> html.Div:
-    """The landing page: a header linking back to the back-office, and what is coming."""
+def layout(search: str | None = None) -> html.Div:
+    """The overview page listing the dashboards."""
     return html.Div(
         [
-            html.Nav(
+            html.H1("Dashboards"),
+            html.Div(
                 [
-                    html.Strong("Dashboards", style={"marginRight": "1.5rem"}),
-                    html.A(
-                        "Back-office", href="/admin/", id="to-backoffice", style={"color": "#fff"}
+                    html.Div(
+                        [
+                            html.H2(html.A("Sales", href="/dashboards/sales")),
+                            html.P(
+                                "Gross and net sales, discounts, refunds, tax, shipping, orders "
+                                "and average order value by day, week or month, against the "
+                                "previous period and last year."
+                            ),
+                        ],
+                        className="card",
+                    ),
+                    html.Div(
+                        [
+                            html.H2(html.A("Products", href="/dashboards/products")),
+                            html.P(
+                                "Best sellers and categories by revenue and units, margin, "
+                                "sell-through and slow movers."
+                            ),
+                        ],
+                        className="card",
                     ),
                 ],
-                style={"padding": "0.75rem 1rem", "background": "#343a40", "color": "#fff"},
+                className="cards",
+                id="dashboards-overview",
             ),
-            html.Main(
-                [
-                    html.H1("Dashboards", style={"fontSize": "1.6rem"}),
-                    html.P(
-                        "Sales, products, customers and inventory dashboards appear here as their "
-                        "data arrives.",
-                        id="dashboards-placeholder",
-                    ),
-                ],
-                style={"padding": "1rem"},
-            ),
-        ],
-        style={"fontFamily": "-apple-system, Segoe UI, Helvetica, Arial, sans-serif"},
+        ]
     )

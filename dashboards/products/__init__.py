@@ -1,0 +1,1 @@
+"""The products dashboard: best sellers, categories, margin, sell-through and slow movers."""

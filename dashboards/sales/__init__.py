@@ -1,0 +1,1 @@
+"""The sales dashboard: KPIs and sales over time, against the previous period and last year."""
