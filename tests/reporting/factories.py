@@ -135,6 +135,25 @@ def make_refund(
     return refund
 
 
+def make_shop(day1: dt.date, day2: dt.date) -> tuple[Order, Order, Order]:
+    """Two days of sales in two categories, with discounts, tax, shipping, refunds by line and by
+    amount, and orders that do not count (cancelled, awaiting payment, draft)."""
+    shirts, shoes = make_category("Shirts"), make_category("Shoes")
+    tee = make_variant(shirts, price=2500, cost=1000)
+    boot = make_variant(shoes, price=8000, cost=None)
+    loose = make_variant(None, price=1200, cost=300)
+    o1 = make_sale(at(day1, 9), [(tee, 2, 2500, 500), (boot, 1, 8000, 0)], shipping=495)
+    o2 = make_sale(at(day1, 23), [(boot, 3, 8000, 1200)], country="FR", channel="app")
+    make_sale(at(day1, 10), [(tee, 5, 2500, 0)], status="cancelled")
+    make_sale(at(day1, 11), [(tee, 7, 2500, 0)], status="pending_payment")
+    make_sale(at(day1, 12), [(tee, 9, 2500, 0)], status="draft", channel="draft")
+    o6 = make_sale(at(day2, 0), [(tee, 1, 2500, 0), (loose, 2, 1200, 100)], country=None)
+    make_refund(o1, 2000, at(day2, 8), lines=[(o1.lines[0], 1, 2000)])
+    make_refund(o2, 1500, at(day2, 9))
+    make_refund(o6, 900, at(day2, 10), status="failed")
+    return o1, o2, o6
+
+
 FIELDS = ("orders", "units", "gross", "discounts", "refunds", "net", "tax", "shipping")
 
 

@@ -19,10 +19,8 @@ from tests.payments_ops.factories import offline_order
 from tests.reporting.factories import (
     at,
     expected_sales,
-    make_category,
-    make_refund,
     make_sale,
-    make_variant,
+    make_shop,
     rollup_rows,
 )
 
@@ -31,27 +29,8 @@ D1 = dt.date(2026, 3, 2)
 D2 = dt.date(2026, 3, 3)
 
 
-def _shop():
-    """Two days of sales in two categories, with discounts, tax, shipping, refunds by line and by
-    amount, and orders that do not count (cancelled, awaiting payment, draft)."""
-    shirts, shoes = make_category("Shirts"), make_category("Shoes")
-    tee = make_variant(shirts, price=2500, cost=1000)
-    boot = make_variant(shoes, price=8000, cost=None)
-    loose = make_variant(None, price=1200, cost=300)
-    o1 = make_sale(at(D1, 9), [(tee, 2, 2500, 500), (boot, 1, 8000, 0)], shipping=495)
-    o2 = make_sale(at(D1, 23), [(boot, 3, 8000, 1200)], country="FR", channel="app")
-    make_sale(at(D1, 10), [(tee, 5, 2500, 0)], status="cancelled")
-    make_sale(at(D1, 11), [(tee, 7, 2500, 0)], status="pending_payment")
-    make_sale(at(D1, 12), [(tee, 9, 2500, 0)], status="draft", channel="draft")
-    o6 = make_sale(at(D2, 0), [(tee, 1, 2500, 0), (loose, 2, 1200, 100)], country=None)
-    make_refund(o1, 2000, at(D2, 8), lines=[(o1.lines[0], 1, 2000)])
-    make_refund(o2, 1500, at(D2, 9))
-    make_refund(o6, 900, at(D2, 10), status="failed")
-    return o1, o2, o6
-
-
 def test_sales_rollup_equals_the_raw_orders_and_refunds(db_session):
-    _shop()
+    make_shop(D1, D2)
     rollups.refresh_days(D1, D2)
 
     assert rollup_rows("sales_daily") == expected_sales()
@@ -64,7 +43,7 @@ def test_sales_rollup_equals_the_raw_orders_and_refunds(db_session):
 
 
 def test_category_rollup_adds_up_to_the_orders(db_session):
-    _shop()
+    make_shop(D1, D2)
     rollups.refresh_days(D1, D2)
 
     by_category = rollup_rows("category_sales_daily")
@@ -76,7 +55,7 @@ def test_category_rollup_adds_up_to_the_orders(db_session):
 
 
 def test_product_rollup_has_units_revenue_and_cost(db_session):
-    _o1, _o2, o6 = _shop()
+    _o1, _o2, o6 = make_shop(D1, D2)
     rollups.refresh_days(D1, D2)
 
     rows = db_session.execute(
@@ -95,7 +74,7 @@ def test_product_rollup_has_units_revenue_and_cost(db_session):
 
 
 def test_refreshing_a_day_twice_changes_nothing(db_session):
-    _shop()
+    make_shop(D1, D2)
     rollups.refresh_day(D1)
     first = rollup_rows("sales_daily"), rollup_rows("category_sales_daily")
     rollups.refresh_day(D1)
@@ -104,7 +83,7 @@ def test_refreshing_a_day_twice_changes_nothing(db_session):
 
 
 def test_rebuild_covers_every_day_with_orders_or_refunds(db_session):
-    _shop()
+    make_shop(D1, D2)
     assert rollups.rebuild(D1, D2) == (D1, D2)
     assert rollup_rows("sales_daily") == expected_sales()
 
