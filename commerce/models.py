@@ -23,6 +23,7 @@ from commerce.inventory.models import (
 from commerce.invoicing.models import Invoice, InvoiceCounter
 from commerce.notifications.models import EmailMessage
 from commerce.notifications.sms import SmsMessage
+from commerce.orders.edit_models import OrderEdit, PaymentLink
 from commerce.orders.models import Order, OrderLine
 from commerce.orders.order_list import LIST_INDEXES  # noqa: F401  (the order list's indexes)
 from commerce.orders.saved_views import SavedView
@@ -69,10 +70,12 @@ __all__ = [
     "LicenseKey",
     "LicensePool",
     "Order",
+    "OrderEdit",
     "OrderEvent",
     "OrderLine",
     "OutboxEvent",
     "Payment",
+    "PaymentLink",
     "PriceListPrice",
     "Product",
     "ProductMedia",

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from storefront_api.invoices import download_invoice  # noqa: F401  (routes)
     from storefront_api.limits import init_app as init_limits
     from storefront_api.media import media
+    from storefront_api.payment_links import open_link  # noqa: F401  (route)
     from storefront_api.returns import open_account_return  # noqa: F401  (routes)
     from storefront_api.shipping import list_shipping_methods  # noqa: F401  (route)
     from storefront_api.tracking import tracking_update  # noqa: F401  (route)

@@ -34,7 +34,7 @@ from commerce.db import utcnow
 from commerce.errors import Conflict, NotFound, PaymentError
 from commerce.orders import timeline
 from commerce.orders.models import Order
-from commerce.payments import captures, disputes, refunds
+from commerce.payments import captures, disputes, links, refunds
 from commerce.payments.gateway import StripeGateway
 from commerce.payments.models import Payment, ProviderEvent
 
@@ -224,6 +224,7 @@ def _apply_intent(gateway: StripeGateway, intent_id: str, metadata: Mapping[str,
             payment_id=payment.id,
         )
         events.record("order.paid", order_id=order.id, payment_id=payment.id, amount=payment.amount)
+        links.record_link_payment(payment, actor=STRIPE_ACTOR)  # a payment link's payment
         return "paid"
     if intent.status in ("requires_payment_method", "canceled") and payment.status == "pending":
         payment.status = "cancelled" if intent.status == "canceled" else "failed"
