@@ -56,6 +56,7 @@ from devtools.demo_words import (
     WEEKDAY_FACTORS,
     Leaf,
 )
+from devtools.seed_history import seed_history
 from devtools.seed_stock import seed_digital_files, seed_stock, seed_types
 
 Progress = Callable[[str], object]
@@ -122,12 +123,18 @@ def _seed(
     progress(f"products: {products:,} with {len(catalog.ids):,} variants")
     people = _seed_customers(cursor, rng, clock, customers)
     progress(f"customers: {customers:,}")
-    lines = _seed_orders(cursor, rng, clock, orders, catalog, people, progress)
+    lines, first_order = _seed_orders(cursor, rng, clock, orders, catalog, people, progress)
     # After the orders, so a given random seed gives the same orders as before stock existed.
     types = seed_types(cursor, category_ids)
     levels = seed_stock(cursor, rng, catalog.ids, catalog.digital)
     files = seed_digital_files(cursor, storage_root(), catalog.ids, catalog.digital)
     progress(f"stock: {levels:,} stock levels in 2 warehouses, {files} e-book files")
+    now = dt.datetime.fromtimestamp(clock.now, dt.UTC)
+    history = seed_history(cursor, first_order, first_order + orders - 1, now)
+    progress(
+        f"history: {history['payments']:,} payments, {history['shipments']:,} shipments,"
+        f" {history['invoices']:,} invoices, {history['order_events']:,} timeline entries"
+    )
     cursor.execute(
         "ANALYZE categories, brands, products, variants, customers, orders, order_lines,"
         " stock_levels, stock_movements, variant_inventories"
@@ -143,6 +150,7 @@ def _seed(
         "product_types": types,
         "stock_levels": levels,
         "digital_files": files,
+        **history,
     }
 
 
@@ -541,7 +549,8 @@ def _seed_customers(cursor: Cursor, rng: Random, clock: _Clock, count: int) -> _
 ORDERS_COPY = (
     "COPY orders (id, number, customer_id, email, status, payment_status, fulfilment_status,"
     " channel, currency, subtotal_amount, discount_amount, shipping_amount, tax_amount,"
-    " total_amount, shipping_country, placed_at, created_at, updated_at) FROM STDIN"
+    " total_amount, shipping_country, payment_method, placed_at, created_at, updated_at)"
+    " FROM STDIN"
 )
 LINES_COPY = (
     "COPY order_lines (id, order_id, variant_id, sku, title, quantity, unit_price_amount,"
@@ -557,10 +566,11 @@ def _seed_orders(
     catalog: _Catalog,
     people: _People,
     progress: Progress,
-) -> int:
-    """COPY `count` orders and their lines in batches, oldest first; returns the number of lines."""
+) -> tuple[int, int]:
+    """COPY `count` orders and their lines in batches, oldest first; returns the number of lines
+    and the first order's id."""
     if count == 0:
-        return 0
+        return 0, 0
     first_id = _reserve(cursor, "orders", count)
     first_number = _reserve(cursor, "orders", count, column="number", sequence="order_numbers")
     stream = _generate_orders(rng, clock, count, catalog, people, first_id, first_number)
@@ -581,7 +591,7 @@ def _seed_orders(
         lines_written += len(lines)
         if written == count or written // PROGRESS_EVERY > before // PROGRESS_EVERY:
             progress(f"orders: {written:,} of {count:,} ({lines_written:,} lines)")
-    return lines_written
+    return lines_written, first_id
 
 
 def _generate_orders(
@@ -618,10 +628,13 @@ def _generate_orders(
     shipping = {code: SHIPPING[spec[4]] for code, spec in COUNTRIES.items()}
     guest_names = {code: _NAMES[spec[3]] for code, spec in COUNTRIES.items()}
     now, start, stamp = clock.now, clock.start, dt.datetime.fromtimestamp
+    # The newest orders take the open states in turn, so that even a small shop has every one.
+    recent_from = count - min(count, max(2 * len(SPREAD), count // 500))
+    spread = 0
 
     # Every order takes the same number of draws whatever its branches, so the orders of a seed
     # stay the same however late in the day it runs (only their times move).
-    for placed in times:
+    for position, placed in enumerate(times):
         u_guest, u_who, u_country, u_first, u_last, u_domain = (
             rnd(), rnd(), rnd(), rnd(), rnd(), rnd()
         )  # fmt: skip
@@ -652,6 +665,7 @@ def _generate_orders(
         lines = []
         subtotal = discount = tax = 0
         ships = False
+        units = 0  # physical units, of which a partial shipment sends some
         for v, quantity in basket.items():
             unit = prices[v]
             gross = quantity * unit
@@ -665,6 +679,7 @@ def _generate_orders(
             discount += off
             tax += line_tax
             ships = ships or not digital[v]
+            units += 0 if digital[v] else quantity
         fee = 0
         if ships:
             fee, free_from = shipping[country]
@@ -674,16 +689,40 @@ def _generate_orders(
         status, payment, fulfilment, settled = _lifecycle(
             (now - placed) / DAY, channel, rnd(), rnd()
         )
+        if position >= recent_from:
+            wanted = SPREAD[spread % len(SPREAD)]
+            if wanted[2] != "partial" or units > 1:
+                status, payment, fulfilment, settled = wanted
+                spread += 1
+        if fulfilment == "partial" and units < 2:  # nothing to split: it all went
+            status, fulfilment = "fulfilled", "fulfilled"
+        if status == "draft":
+            channel = "draft"
         placed_at = stamp(placed, dt.UTC)
         yield (
             (order_id, number, customer_id, email, status, payment, fulfilment, channel,
              CURRENCY, subtotal, discount, fee, tax, subtotal - discount + fee + tax,
-             country if ships else None, placed_at, placed_at,
+             country if ships else None, None if status == "draft" else "stripe",
+             placed_at, placed_at,
              stamp(min(placed + settled * DAY, now), dt.UTC)),
             lines,
         )  # fmt: skip
         order_id += 1
         number += 1
+
+
+# (status, payment status, fulfilment status, days to the last change) the newest orders cycle
+# through; delivered and refunded ones are plentiful among the older orders.
+SPREAD = (
+    ("draft", "pending", "unfulfilled", 0.0),
+    ("pending_payment", "pending", "unfulfilled", 0.0),
+    ("paid", "paid", "unfulfilled", 0.0),
+    ("partially_fulfilled", "paid", "partial", 0.0),
+    ("fulfilled", "paid", "fulfilled", 0.0),
+    ("on_hold", "authorized", "unfulfilled", 0.0),
+    ("cancelled", "voided", "unfulfilled", 0.0),
+    ("pending_payment", "failed", "unfulfilled", 0.0),
+)
 
 
 def _lifecycle(age: float, channel: str, fate: float, stage: float) -> tuple[str, str, str, float]:

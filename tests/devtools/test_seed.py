@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from commerce.catalog.models import Category
+from commerce.orders.models import ORDER_STATUSES
 from devtools import seed
 
 SMALL = {"products": 50, "customers": 40, "orders": 300}
@@ -211,12 +212,9 @@ def _fingerprint(session) -> list[tuple]:
 
 
 def _empty_shop(session) -> None:
+    # TRUNCATE, because issued invoices refuse DELETE (the test's transaction still rolls back).
     session.execute(
-        text(
-            "DELETE FROM order_lines; DELETE FROM orders; DELETE FROM customers;"
-            " DELETE FROM variants; DELETE FROM products; DELETE FROM brands;"
-            " DELETE FROM categories"
-        )
+        text("TRUNCATE orders, customers, variants, products, brands, categories CASCADE")
     )
 
 
@@ -254,10 +252,87 @@ def test_cli_seed_demo_reports_what_it_wrote(app, db_session):
     assert result.exit_code == 0, result.output
     assert re.search(
         r"^seeded \d+ categories, \d+ brands, 20 products, \d+ variants, 10 customers,"
-        r" 50 orders, \d+ order_lines, \d+ product_types, \d+ stock_levels, \d+ digital_files"
+        r" 50 orders, \d+ order_lines, \d+ product_types, \d+ stock_levels, \d+ digital_files,"
+        r" \d+ payments, .*, \d+ invoices, \d+ invoice_counters, \d+ order_events"
         r" in \d+\.\ds$",
         result.output,
         re.MULTILINE,
     ), result.output
     assert again.output.strip() == "demo data already present; nothing to do"
     assert scalar(db_session, "SELECT count(*) FROM orders") == 50
+
+
+def test_orders_come_in_every_state_with_their_history(db_session):
+    counts = seed_small(orders=2000)  # enough recent deliveries for returns in several states
+
+    states = dict(db_session.execute(text("SELECT status, count(*) FROM orders GROUP BY 1")).all())
+    assert set(states) == set(ORDER_STATUSES)
+    assert max(states, key=states.get) == "delivered"
+    payments = set(db_session.execute(text("SELECT DISTINCT payment_status FROM orders")).scalars())
+    assert {"paid", "partially_refunded", "refunded", "authorized", "pending"} <= payments
+    # Statuses agree with the rows behind them.
+    mismatches = db_session.execute(
+        text(
+            """
+            SELECT o.number, o.status, o.payment_status FROM orders o
+            LEFT JOIN payments p ON p.order_id = o.id
+            LEFT JOIN (SELECT order_id, sum(amount) AS amount FROM refunds
+                       WHERE status = 'succeeded' GROUP BY order_id) r ON r.order_id = o.id
+            LEFT JOIN shipments s ON s.order_id = o.id
+            WHERE (o.payment_status IN ('paid', 'partially_refunded', 'refunded'))
+                  <> (p.status IS NOT DISTINCT FROM 'succeeded')
+               OR (o.payment_status = 'refunded') <> (r.amount IS NOT DISTINCT FROM o.total_amount)
+               OR (o.payment_status = 'partially_refunded')
+                  <> (coalesce(r.amount, 0) BETWEEN 1 AND o.total_amount - 1)
+               OR (o.status = 'delivered' AND o.shipping_country IS NOT NULL)
+                  <> (s.delivered_at IS NOT NULL)
+               OR (o.fulfilment_status <> 'unfulfilled' AND o.shipping_country IS NOT NULL)
+                  <> (s.tracking_number IS NOT NULL)
+            """
+        )
+    ).all()
+    assert mismatches == []
+    # A partial shipment leaves units behind; a full one sends them all.
+    shipped = db_session.execute(
+        text(
+            """
+            SELECT o.fulfilment_status, sum(l.quantity) AS ordered,
+                   (SELECT sum(sl.quantity) FROM shipment_lines sl JOIN shipments s
+                    ON s.id = sl.shipment_id WHERE s.order_id = o.id) AS sent
+            FROM orders o JOIN order_lines l ON l.order_id = o.id
+            JOIN variants v ON v.id = l.variant_id AND NOT v.is_digital
+            WHERE o.fulfilment_status <> 'unfulfilled' GROUP BY o.id
+            """
+        )
+    ).all()
+    assert all((sent < ordered) == (status == "partial") for status, ordered, sent in shipped)
+    assert {"partial", "fulfilled"} <= {row.fulfilment_status for row in shipped}
+    assert scalar(db_session, "SELECT count(DISTINCT status) FROM returns") >= 3
+    assert counts["order_events"] > counts["orders"]
+    assert scalar(db_session, "SELECT count(*) FROM orders o WHERE NOT EXISTS"
+                  " (SELECT 1 FROM order_events e WHERE e.order_id = o.id)") == 0  # fmt: skip
+
+
+def test_invoices_are_numbered_without_gaps_per_year(db_session):
+    seed_small()
+    seed_small(random_seed=7)  # a second run continues the counters
+
+    years = db_session.execute(
+        text(
+            """
+            SELECT i.year, count(*), min(i.sequence), max(i.sequence), max(c.last)
+            FROM invoices i JOIN invoice_counters c ON c.kind = i.kind AND c.year = i.year
+            WHERE i.kind = 'invoice' GROUP BY i.year
+            """
+        )
+    ).all()
+    assert years
+    for _year, issued, first, last, counter in years:
+        assert (first, last, counter) == (1, issued, issued)
+    uninvoiced = scalar(
+        db_session,
+        "SELECT count(*) FROM orders o WHERE o.payment_status IN"
+        " ('paid', 'partially_refunded', 'refunded') AND NOT EXISTS"
+        " (SELECT 1 FROM invoices i WHERE i.order_id = o.id AND i.kind = 'invoice')",
+    )
+    assert uninvoiced == 0
