@@ -5,9 +5,8 @@ no sign-in, never cached, rate limited like checkout."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 
-from commerce.payments.gateway import gateway_from_config
 from commerce.payments.links import open_payment_link
 from storefront_api import api, openapi
 from storefront_api.limits import checkout_limit, limiter
@@ -17,7 +16,7 @@ from storefront_api.limits import checkout_limit, limiter
 @limiter.limit(checkout_limit)
 def open_link(token: str):
     """200 with the amount, status and client secret; 404 unknown link; 410 expired link."""
-    body = open_payment_link(token, gateway=gateway_from_config(current_app.config))
+    body = open_payment_link(token)
     response = jsonify(body)
     response.headers["Cache-Control"] = "private, no-store"
     return response

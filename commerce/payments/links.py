@@ -31,7 +31,7 @@ from commerce.notifications.mailer import send_email
 from commerce.orders import timeline
 from commerce.orders.edit_models import PaymentLink
 from commerce.orders.models import Order
-from commerce.payments.gateway import StripeGateway
+from commerce.payments.gateway import StripeGateway, gateway_from_config
 from commerce.payments.models import Payment
 
 __all__ = [
@@ -152,10 +152,11 @@ def _find(token: str) -> PaymentLink:
     return link
 
 
-def open_payment_link(token: str, *, gateway: StripeGateway) -> dict[str, Any]:
+def open_payment_link(token: str, *, gateway: StripeGateway | None = None) -> dict[str, Any]:
     """What the link asks to pay and, while it is open, the client secret of its Stripe
     PaymentIntent (created once; the same intent on every later call). Raises NotFound,
-    LinkExpired, and the gateway's PaymentError."""
+    LinkExpired, and the gateway's PaymentError. `gateway` defaults to the app's (built only when
+    Stripe is called)."""
     link = _find(token)
     order = db.session.get(Order, link.order_id)
     assert order is not None
@@ -194,6 +195,7 @@ def open_payment_link(token: str, *, gateway: StripeGateway) -> dict[str, Any]:
         assert payment is not None
     # The key is committed before Stripe hears of it (see the module docstring).
     db.session.commit()
+    gateway = gateway or gateway_from_config(current_app.config)
     intent = gateway.create_payment_intent(
         payment.amount,
         payment.currency,

@@ -41,12 +41,15 @@ def draft(method_id: int, lines: dict[int, int], email: str = "phone@example.com
     )
 
 
-def link_tokens(mailbox, to: str) -> list[str]:
-    """The payment link tokens emailed to `to`, oldest first."""
+def link_tokens(mailbox, to: str, purpose: str | None = None) -> list[str]:
+    """The payment link tokens emailed to `to` (for `purpose`, "order edit" or "draft order",
+    when given)."""
     tokens = []
     for message in mailbox():
         if message["To"] == to and message["X-Template"] == "payment_link":
-            tokens += LINK.findall(message.get_body(("plain",)).get_content())
+            text = message.get_body(("plain",)).get_content()
+            if purpose is None or f"({purpose})" in text:
+                tokens += LINK.findall(text)
     return tokens
 
 
