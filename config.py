@@ -103,6 +103,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "API_RATE_LIMIT": _str(env, "API_RATE_LIMIT", "600 per minute"),
         "API_AUTH_RATE_LIMIT": _str(env, "API_AUTH_RATE_LIMIT", "20 per minute"),
         "API_CHECKOUT_RATE_LIMIT": _str(env, "API_CHECKOUT_RATE_LIMIT", "60 per minute"),
+        "API_RATE_LIMIT_EXEMPT": _list(env, "API_RATE_LIMIT_EXEMPT"),
         # Catalog prices include tax (EU-style) or tax is added at checkout (US-style).
         "PRICES_INCLUDE_TAX": _bool(env, "PRICES_INCLUDE_TAX", False),
         "SHOP_CURRENCY": _str(env, "SHOP_CURRENCY", "EUR"),

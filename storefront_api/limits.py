@@ -9,6 +9,8 @@ Retry-After and X-RateLimit-* headers. Limits are settings:
     API_RATE_LIMIT            every API route (default "600 per minute")
     API_AUTH_RATE_LIMIT       sign-in, registration, password reset (default "20 per minute")
     API_CHECKOUT_RATE_LIMIT   placing orders (default "60 per minute")
+    API_RATE_LIMIT_EXEMPT     addresses or networks never limited (a server-side storefront
+                              calling for all its shoppers), comma-separated
 
 CORS: browsers on the origins in STOREFRONT_ORIGINS (comma-separated) may call the API with the
 headers a storefront sends (Authorization, Content-Type, Idempotency-Key, If-None-Match, the cart
@@ -19,6 +21,7 @@ the work.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from flask import Flask, current_app, request
 from flask_cors import CORS
@@ -47,9 +50,19 @@ limiter = Limiter(
 
 
 @limiter.request_filter
-def _outside_the_api() -> bool:
-    # Only the API is limited here: the back-office has its own sign-in throttle.
-    return not request.path.startswith("/api/")
+def _not_limited() -> bool:
+    # Only the API is limited here: the back-office has its own sign-in throttle. A server-side
+    # storefront calls for all its shoppers from a few addresses: API_RATE_LIMIT_EXEMPT lists them.
+    if not request.path.startswith("/api/"):
+        return True
+    exempt = current_app.config.get("API_RATE_LIMIT_EXEMPT") or ()
+    if not exempt:
+        return False
+    try:
+        address = ipaddress.ip_address(get_remote_address() or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in exempt)
 
 
 def auth_limit() -> str:

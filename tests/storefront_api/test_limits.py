@@ -33,6 +33,15 @@ def test_each_bearer_token_has_its_own_budget(client, low_limit, db_session):
     assert other.status_code == 200
 
 
+def test_exempt_networks_are_not_limited(app, client, low_limit, db_session):
+    app.config["API_RATE_LIMIT_EXEMPT"] = ["127.0.0.0/8"]
+    try:
+        assert {client.get("/api/v1/categories").status_code for _ in range(5)} == {200}
+    finally:
+        app.config["API_RATE_LIMIT_EXEMPT"] = []
+    assert [client.get("/api/v1/categories").status_code for _ in range(4)][-1] == 429
+
+
 def test_health_and_the_back_office_are_not_limited(client, low_limit, db_session):
     assert {client.get("/api/v1/health").status_code for _ in range(5)} == {200}
     assert {client.get("/admin/login").status_code for _ in range(5)} == {200}
