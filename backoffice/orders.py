@@ -29,6 +29,7 @@ from backoffice import order_hooks
 from backoffice.catalog import CatalogModelView, minor_units_sql, show_error
 from backoffice.order_actions import OrderActionsMixin
 from backoffice.order_bulk import OrderBulkMixin
+from backoffice.order_editing import DraftOrdersView, OrderEditMixin
 from backoffice.security import current_actor
 from commerce import db
 from commerce.errors import DomainError
@@ -168,7 +169,7 @@ class SaveViewForm(FlaskForm):
 # --- view ----------------------------------------------------------------------------------------
 
 
-class OrderAdmin(OrderActionsMixin, OrderBulkMixin, CatalogModelView):
+class OrderAdmin(OrderActionsMixin, OrderEditMixin, OrderBulkMixin, CatalogModelView):
     """Orders: list with search, filters, saved views and bulk actions; the order page with its
     actions. Orders are never created, edited or deleted here (services do that)."""
 
@@ -178,6 +179,7 @@ class OrderAdmin(OrderActionsMixin, OrderBulkMixin, CatalogModelView):
     method_actions = {
         **OrderActionsMixin.method_actions,
         **OrderBulkMixin.method_actions,
+        **OrderEditMixin.method_actions,
         "save_view": "view",
         "delete_saved_view": "view",
     }
@@ -399,4 +401,7 @@ class OrderAdmin(OrderActionsMixin, OrderBulkMixin, CatalogModelView):
 
 def order_views() -> list[Any]:
     """The order screens, in menu order, ready for `Admin.add_view`."""
-    return [OrderAdmin(Order, db.session, name="Orders", category="Orders", endpoint="orders")]
+    return [
+        OrderAdmin(Order, db.session, name="Orders", category="Orders", endpoint="orders"),
+        DraftOrdersView(name="Draft orders", category="Orders", endpoint="draft_orders"),
+    ]
