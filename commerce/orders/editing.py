@@ -341,6 +341,15 @@ def _open_links(order_id: int) -> int:
     )
 
 
+def _owed(order: Order, old_due: int, new_due: int, collected: int) -> int:
+    """What the buyer of a paid order owes after an edit (negative: what we owe them): the new
+    amount due less what the payments hold and less what open payment links already ask for, as
+    far as those links cover what was still owed before the edit (a draft's link left open after
+    an offline payment covers nothing)."""
+    covered = min(_open_links(order.id), max(0, old_due - collected))
+    return new_due - collected - covered
+
+
 def preview_edit(
     order_id: int,
     *,
@@ -357,7 +366,7 @@ def preview_edit(
         totals = priced.totals
         new_due = totals["total_amount"] - totals["gift_card_amount"]
         paid = _is_paid(order)
-        owed = new_due - _collected(order) - _open_links(order.id) if paid else 0
+        owed = _owed(order, order.amount_due, new_due, _collected(order)) if paid else 0
         return {
             "lines": priced.lines,
             "totals": {**{k: v for k, v in totals.items() if k.endswith("_amount")}},
@@ -457,7 +466,7 @@ def _edit(order, add, remove, quantities, actor) -> dict[str, Any]:
     db.session.refresh(order, ["lines"])
     after = _snapshot(order)
     new_due = order.amount_due
-    owed = new_due - collected - _open_links(order.id) if paid else 0
+    owed = _owed(order, old_due, new_due, collected) if paid else 0
     if priced.voucher_dropped:
         after["voucher_dropped"] = priced.voucher_dropped
     settlement = "none"

@@ -4,6 +4,8 @@ refused saying why; a paid order edited up gets a payment link, edited down a St
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from commerce.errors import Conflict, InvalidInput
 from commerce.events import OutboxEvent
 from commerce.inventory.errors import OutOfStock
 from commerce.inventory.models import StockLevel
+from commerce.orders import service as orders
 from commerce.orders import timeline
 from commerce.orders.drafts import send_draft_order
 from commerce.orders.edit_models import OrderEdit, PaymentLink
@@ -179,3 +182,55 @@ def refund_payment_intent(order_id: int) -> str:
             Payment.order_id == order_id, Payment.status == "succeeded"
         )
     )
+
+
+def test_an_offline_paid_order_edited_down_records_a_refund_to_pay_by_hand(db_session, mailbox):
+    method = shop()
+    tee, cap = make_variant(2000, stock=10), make_variant(1000, stock=10)
+    order = unpaid_order(method, {tee.id: 1, cap.id: 1})
+    order.payment_method = "bank_transfer"
+    db.session.commit()
+    orders.mark_paid_offline(order.id, reference="TRX-1", actor=CLERK)
+    paid_before = reload(order).amount_due
+    cap_line = next(ln for ln in order.lines if ln.sku == cap.sku)
+
+    result = edit_order(order.id, remove=[cap_line.id], actor=CLERK)
+
+    order = reload(order)
+    assert result.settlement == "refund_pending" and result.refund_id is None
+    assert result.difference == order.amount_due - paid_before < 0
+    assert "to pay back by bank transfer" in timeline.entries(order.id)[0].message
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+
+
+@pytest.mark.committed
+def test_concurrent_edits_take_turns_and_both_count(app, db_session):
+    method = shop()
+    tee = make_variant(2000, stock=10)
+    order = unpaid_order(method, {tee.id: 1})
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def add_one() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                edit_order(order.id, add={tee.id: 1}, actor=CLERK)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=add_one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    with app.app_context():
+        (line,) = reload(order).lines
+        assert line.quantity == 3 and allocated(tee.id) == 3
+        assert ledger_mismatches(db.session) == []
+        edits = db.session.scalars(select(OrderEdit).where(OrderEdit.order_id == order.id)).all()
+        assert sorted(e.after["lines"][0]["quantity"] for e in edits) == [2, 3]
