@@ -21,6 +21,7 @@ from the object re-read from Stripe.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert
 from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.db import utcnow
-from commerce.errors import Conflict, NotFound, PaymentError
+from commerce.errors import Conflict, DomainError, NotFound, PaymentError
 from commerce.orders import timeline
 from commerce.orders.models import Order
 from commerce.payments import captures, disputes, links, refunds
@@ -40,6 +41,7 @@ from commerce.payments.models import Payment, ProviderEvent
 
 __all__ = ["StartedPayment", "apply_stripe_webhook", "start_stripe_payment"]
 
+log = logging.getLogger(__name__)
 STRIPE_ACTOR = Actor(kind="system", label="stripe webhook")
 _INTENT_EVENTS = {
     "payment_intent.succeeded",
@@ -100,6 +102,15 @@ def start_stripe_payment(order_id: int, gateway: StripeGateway) -> StartedPaymen
         .order_by(Payment.id.desc())
         .limit(1)
     )
+    stale = None
+    if payment is not None and (payment.amount, payment.currency) != (
+        order.amount_due,
+        order.currency,
+    ):
+        # The order was edited since: that intent asks for the old amount. It is cancelled at
+        # Stripe after the new one exists (a late success on it still lands through the webhook).
+        payment.status, payment.failure_message = "cancelled", "order amount changed"
+        stale, payment = payment, None
     if payment is None:
         attempt = 1 + len(
             db.session.scalars(select(Payment.id).where(Payment.order_id == order.id)).all()
@@ -136,6 +147,13 @@ def start_stripe_payment(order_id: int, gateway: StripeGateway) -> StartedPaymen
     if payment.provider_reference != intent.id:
         payment.provider_reference = intent.id
         db.session.commit()
+    if stale is not None and stale.provider_reference:
+        try:
+            gateway.cancel_payment_intent(
+                stale.provider_reference, idempotency_key=f"{stale.idempotency_key}-cancel"
+            )
+        except DomainError:
+            log.warning("could not cancel the stale PaymentIntent %s", stale.provider_reference)
     return StartedPayment(
         payment.id, intent.id, intent.client_secret, intent.status, payment.amount, payment.currency
     )

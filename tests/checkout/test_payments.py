@@ -155,3 +155,20 @@ def test_confirmation_and_receipt_emails(db_session, mailbox):
     text = sent[0].get_body(("plain",)).get_content()
     assert "2 x Item 1" in text and "29.99 EUR" in text
     assert sent[1]["To"] == order.email
+
+
+def test_an_order_whose_amount_changed_gets_a_new_intent_and_the_old_one_is_cancelled(
+    db_session, gateway
+):
+    order = make_order(lines=((1, 2500),))
+    first = start_stripe_payment(order.id, gateway)
+    order = reload(db_session, order)
+    order.subtotal_amount = order.total_amount = 3000  # as an order edit would
+    db_session.commit()
+
+    second = start_stripe_payment(order.id, gateway)
+
+    assert second.provider_reference != first.provider_reference and second.amount == 3000
+    assert gateway.retrieve_payment_intent(first.provider_reference).status == "canceled"
+    statuses = db_session.scalars(select(Payment.status).order_by(Payment.id)).all()
+    assert statuses == ["cancelled", "pending"]
