@@ -104,6 +104,13 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "API_AUTH_RATE_LIMIT": _str(env, "API_AUTH_RATE_LIMIT", "20 per minute"),
         "API_CHECKOUT_RATE_LIMIT": _str(env, "API_CHECKOUT_RATE_LIMIT", "60 per minute"),
         "API_RATE_LIMIT_EXEMPT": _list(env, "API_RATE_LIMIT_EXEMPT"),
+        "API_RATE_LIMITS_ENABLED": _bool(env, "API_RATE_LIMITS_ENABLED", True),
+        "PAYMENT_LINK_DAYS": _int(env, "PAYMENT_LINK_DAYS", 7),
+        "EXPORTS_DIR": _str(env, "EXPORTS_DIR"),
+        "IMPORTS_DIR": _str(env, "IMPORTS_DIR"),
+        "CUSTOMER_EXPORTS_DIR": _str(env, "CUSTOMER_EXPORTS_DIR"),
+        "CUSTOMER_EXPORT_KEEP_DAYS": _int(env, "CUSTOMER_EXPORT_KEEP_DAYS", 7),
+        "TWILIO_BASE_URL": _str(env, "TWILIO_BASE_URL"),
         # Catalog prices include tax (EU-style) or tax is added at checkout (US-style).
         "PRICES_INCLUDE_TAX": _bool(env, "PRICES_INCLUDE_TAX", False),
         "SHOP_CURRENCY": _str(env, "SHOP_CURRENCY", "EUR"),
