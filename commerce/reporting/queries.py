@@ -11,13 +11,13 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, true
+from sqlalchemy import and_, func, select, text, true
 
 from commerce import db
 from commerce.catalog.models import Category, Product, Variant
 from commerce.errors import InvalidInput
 from commerce.inventory.models import StockLevel
-from commerce.reporting.models import CategorySalesDay, ProductSalesDay, SalesDay
+from commerce.reporting.models import CategorySalesDay, SalesDay
 
 GRAINS = ("day", "week", "month")
 MEASURES = ("orders", "units", "gross", "discounts", "refunds", "net", "tax", "shipping")
@@ -180,57 +180,57 @@ def currencies() -> list[str]:
 
 
 # --- products -------------------------------------------------------------------------------
+# One statement per page: the range is aggregated per variant once (a materialized CTE) and the
+# top lists, the categories and the slow movers are cut from it, so only their rows come back.
+
+DELETED = "(deleted variants)"
+
+_PRODUCTS_OVERVIEW = """
+WITH agg AS MATERIALIZED (
+    SELECT variant_id, max(category_id) AS category_id, sum(units) AS units,
+           sum(revenue_amount) AS revenue, sum(costed_revenue_amount) AS costed,
+           sum(cost_amount) AS cost
+    FROM product_sales_daily
+    WHERE day BETWEEN :start AND :end AND currency = :currency
+      AND (CAST(:category AS bigint) IS NULL OR category_id = :category)
+    GROUP BY variant_id
+), stock AS (
+    SELECT sl.variant_id, sum(sl.on_hand) AS on_hand
+    FROM stock_levels sl
+    JOIN variants v ON v.id = sl.variant_id
+    JOIN products p ON p.id = v.product_id
+    WHERE p.status = 'active'
+      AND (CAST(:category AS bigint) IS NULL OR p.category_id = :category)
+    GROUP BY sl.variant_id
+    HAVING sum(sl.on_hand) > 0
+)
+(SELECT 'revenue' AS kind, variant_id, category_id, units, revenue, costed, cost FROM agg
+ ORDER BY revenue DESC, variant_id LIMIT :limit)
+UNION ALL
+(SELECT 'units', variant_id, category_id, units, revenue, costed, cost FROM agg
+ ORDER BY units DESC, variant_id LIMIT :limit)
+UNION ALL
+(SELECT 'category', NULL, category_id, sum(units), sum(revenue), sum(costed), sum(cost) FROM agg
+ GROUP BY category_id)
+UNION ALL
+(SELECT 'slow', s.variant_id, NULL, coalesce(a.units, 0), s.on_hand, 0, 0
+ FROM stock s LEFT JOIN agg a ON a.variant_id = s.variant_id
+ ORDER BY coalesce(a.units, 0), s.on_hand DESC, s.variant_id LIMIT :limit)
+"""
 
 
-def _product_rows(
-    start: dt.date, end: dt.date, currency: str, category_id: int | None
-) -> Select[Any]:
-    p = ProductSalesDay
-    query = select(p).where(p.day >= start, p.day <= end, p.currency == currency)
-    if category_id is not None:
-        query = query.where(p.category_id == category_id)
-    return query
-
-
-def product_performance(
-    start: dt.date,
-    end: dt.date,
-    currency: str,
-    *,
-    category_id: int | None = None,
-    order_by: str = "revenue",
-    limit: int = 20,
-) -> list[dict[str, Any]]:
-    """The best-selling variants of the days `start`..`end` by `order_by` ("revenue" or "units"):
-    sku, title, units, revenue, cost, margin (revenue - cost of the units that have a cost; None
-    when none has), margin_pct, on_hand (now, all warehouses) and sell-through (units / (units +
-    on hand), a percentage). Raises InvalidInput for an unknown order_by."""
-    if order_by not in ("revenue", "units"):
-        raise InvalidInput("order_by must be revenue or units")
-    p = _product_rows(start, end, currency, category_id).subquery()
-    sums = (
-        select(
-            p.c.variant_id,
-            p.c.sku,
-            func.max(p.c.title).label("title"),
-            func.sum(p.c.units).label("units"),
-            func.sum(p.c.revenue_amount).label("revenue"),
-            func.sum(p.c.costed_revenue_amount).label("costed_revenue"),
-            func.sum(p.c.cost_amount).label("cost"),
-        )
-        .group_by(p.c.variant_id, p.c.sku)
-        .order_by(
-            func.sum(p.c.revenue_amount if order_by == "revenue" else p.c.units).desc(),
-            p.c.sku,
-        )
-        .limit(limit)
+def _names(variant_ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not variant_ids:
+        return {}
+    rows = db.session.execute(
+        select(Variant.id, Variant.sku, Product.title)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.id.in_(variant_ids))
     )
-    rows = db.session.execute(sums).all()
-    stock = _on_hand([row.variant_id for row in rows if row.variant_id is not None])
-    return [_product_row(row, stock.get(row.variant_id, 0)) for row in rows]
+    return {variant_id: (sku, title) for variant_id, sku, title in rows}
 
 
-def _on_hand(variant_ids: list[int]) -> dict[int, int]:
+def _on_hand(variant_ids: set[int]) -> dict[int, int]:
     if not variant_ids:
         return {}
     rows = db.session.execute(
@@ -241,102 +241,98 @@ def _on_hand(variant_ids: list[int]) -> dict[int, int]:
     return {variant_id: int(on_hand) for variant_id, on_hand in rows}
 
 
-def _product_row(row: Any, on_hand: int) -> dict[str, Any]:
-    units, revenue = int(row.units), int(row.revenue)
-    costed, cost = int(row.costed_revenue), int(row.cost)
-    margin = costed - cost if costed else None
-    return {
-        "variant_id": row.variant_id,
-        "sku": row.sku,
-        "title": row.title,
-        "units": units,
-        "revenue": revenue,
-        "cost": cost if costed else None,
-        "margin": margin,
-        "margin_pct": round(100 * margin / costed, 1) if margin is not None else None,
-        "on_hand": on_hand,
-        "sell_through_pct": round(100 * units / (units + on_hand), 1) if units + on_hand else None,
-    }
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
 
 
-def category_performance(start: dt.date, end: dt.date, currency: str) -> list[dict[str, Any]]:
-    """Units, revenue, cost and margin per category (None: uncategorised) of the days
-    `start`..`end`, best revenue first. Raises nothing of its own."""
-    p = _product_rows(start, end, currency, None).subquery()
-    rows = db.session.execute(
-        select(
-            p.c.category_id,
-            func.max(Category.name).label("name"),
-            func.sum(p.c.units).label("units"),
-            func.sum(p.c.revenue_amount).label("revenue"),
-            func.sum(p.c.costed_revenue_amount).label("costed_revenue"),
-            func.sum(p.c.cost_amount).label("cost"),
-        )
-        .outerjoin(Category, Category.id == p.c.category_id)
-        .group_by(p.c.category_id)
-        .order_by(func.sum(p.c.revenue_amount).desc())
-    ).all()
-    result = []
-    for row in rows:
-        costed, cost = int(row.costed_revenue), int(row.cost)
-        result.append(
-            {
-                "category_id": row.category_id,
-                "category": row.name or "Uncategorised",
-                "units": int(row.units),
-                "revenue": int(row.revenue),
-                "margin": costed - cost if costed else None,
-            }
-        )
-    return result
-
-
-def slow_movers(
+def products_overview(
     start: dt.date,
     end: dt.date,
     currency: str,
     *,
     category_id: int | None = None,
-    limit: int = 20,
-) -> list[dict[str, Any]]:
-    """Variants of active products with stock on hand that sold fewest units in `start`..`end`
-    (none at all first), most stock first among equals: sku, title, units, on_hand,
-    sell_through_pct. Raises nothing of its own."""
-    p = _product_rows(start, end, currency, category_id).subquery()
-    sold = (
-        select(p.c.variant_id, func.sum(p.c.units).label("units"))
-        .group_by(p.c.variant_id)
-        .subquery()
-    )
-    stock = (
-        select(StockLevel.variant_id, func.sum(StockLevel.on_hand).label("on_hand"))
-        .group_by(StockLevel.variant_id)
-        .having(func.sum(StockLevel.on_hand) > 0)
-        .subquery()
-    )
-    units = func.coalesce(sold.c.units, 0)
-    query = (
-        select(Variant.id, Variant.sku, Product.title, units.label("units"), stock.c.on_hand)
-        .join(stock, stock.c.variant_id == Variant.id)
-        .join(Product, Product.id == Variant.product_id)
-        .outerjoin(sold, sold.c.variant_id == Variant.id)
-        .where(Product.status == "active")
-        .order_by(units, stock.c.on_hand.desc(), Variant.sku)
-        .limit(limit)
-    )
-    if category_id is not None:
-        query = query.where(Product.category_id == category_id)
-    result = []
-    for row in db.session.execute(query):
-        units, on_hand = int(row.units), int(row.on_hand)
-        result.append(
+    limit: int = 10,
+) -> dict[str, list[dict[str, Any]]]:
+    """What the products dashboard shows for the days `start`..`end` (optionally one category):
+
+    - "by_revenue", "by_units": the `limit` best-selling variants: sku, title, units, revenue,
+      cost, margin (revenue - cost of the units that have a cost; None when none has),
+      margin_pct, on_hand (now, all warehouses) and sell_through_pct (units / (units + on hand));
+    - "categories": units, revenue and margin per category (None: uncategorised), best first;
+    - "slow": variants of active products with stock on hand that sold fewest units (none at all
+      first, most stock first among equals): sku, title, units, on_hand, sell_through_pct.
+
+    Raises nothing of its own."""
+    rows = db.session.execute(
+        text(_PRODUCTS_OVERVIEW),
+        {
+            "start": start,
+            "end": end,
+            "currency": currency,
+            "category": category_id,
+            "limit": limit,
+        },
+    ).all()
+    variant_ids = {row.variant_id for row in rows if row.variant_id is not None}
+    names = _names(variant_ids)
+    top_ids = {row.variant_id for row in rows if row.kind in ("revenue", "units")}
+    stock = _on_hand(top_ids - {None})
+    overview: dict[str, list[dict[str, Any]]] = {
+        "by_revenue": [],
+        "by_units": [],
+        "categories": [],
+        "slow": [],
+    }
+    category_rows = []
+    for row in rows:
+        sku, title = names.get(row.variant_id, (DELETED, DELETED))
+        if row.kind == "slow":
+            units, on_hand = int(row.units), int(row.revenue)
+            overview["slow"].append(
+                {
+                    "variant_id": row.variant_id,
+                    "sku": sku,
+                    "title": title,
+                    "units": units,
+                    "on_hand": on_hand,
+                    "sell_through_pct": _pct(units, units + on_hand),
+                }
+            )
+            continue
+        units, revenue, costed, cost = (int(v) for v in row[3:7])
+        margin = costed - cost if costed else None
+        if row.kind == "category":
+            category_rows.append((row.category_id, units, revenue, margin))
+            continue
+        on_hand = stock.get(row.variant_id, 0)
+        overview["by_" + row.kind].append(
             {
-                "variant_id": row.id,
-                "sku": row.sku,
-                "title": row.title,
+                "variant_id": row.variant_id,
+                "sku": sku,
+                "title": title,
                 "units": units,
+                "revenue": revenue,
+                "cost": cost if costed else None,
+                "margin": margin,
+                "margin_pct": _pct(margin, costed) if margin is not None else None,
                 "on_hand": on_hand,
-                "sell_through_pct": round(100 * units / (units + on_hand), 1),
+                "sell_through_pct": _pct(units, units + on_hand),
             }
         )
-    return result
+    ids = [cid for cid, *_rest in category_rows if cid is not None]
+    found = db.session.execute(select(Category.id, Category.name).where(Category.id.in_(ids)))
+    category_names = {cid: name for cid, name in found}
+    overview["categories"] = sorted(
+        (
+            {
+                "category_id": cid,
+                "category": category_names.get(cid, "Uncategorised"),
+                "units": units,
+                "revenue": revenue,
+                "margin": margin,
+            }
+            for cid, units, revenue, margin in category_rows
+        ),
+        key=lambda row: (-row["revenue"], row["category"]),
+    )
+    return overview

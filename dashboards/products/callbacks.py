@@ -50,19 +50,8 @@ def _controls(
 def product_data(start: Any, end: Any, category: Any, currency: Any) -> dict[str, Any]:
     """Everything the page shows, as plain rows: by_revenue, by_units, categories, slow."""
     first, last, category_id, money = _controls(start, end, category, currency)
-    return {
-        "start": first,
-        "end": last,
-        "currency": money,
-        "by_revenue": queries.product_performance(
-            first, last, money, category_id=category_id, order_by="revenue", limit=TOP
-        ),
-        "by_units": queries.product_performance(
-            first, last, money, category_id=category_id, order_by="units", limit=TOP
-        ),
-        "categories": queries.category_performance(first, last, money),
-        "slow": queries.slow_movers(first, last, money, category_id=category_id, limit=TOP),
-    }
+    overview = queries.products_overview(first, last, money, category_id=category_id, limit=TOP)
+    return {"start": first, "end": last, "currency": money, **overview}
 
 
 def update_products(
