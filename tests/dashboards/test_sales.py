@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 
 import pytest
 from dash.exceptions import PreventUpdate
@@ -147,3 +148,34 @@ def test_the_chart_downloads_as_csv(db_session):
     rows = list(csv.DictReader(io.StringIO(sent["content"])))
     assert [row["period"] for row in rows] == ["2026-03-02", "2026-03-03"]
     assert sum(int(row["current"]) for row in rows) == _expected()["net"]
+
+
+def test_the_sales_callback_answers_over_http(sign_in):
+    make_shop(D1, D2)
+    rollups.refresh_days(D1, D2)
+    client, _user = sign_in("manager")
+    ids = ("sales-kpis", "sales-series", "sales-empty", "sales-empty", "sales-content")
+    props = ("children", "figure", "children", "style", "style")
+    values = {
+        ("sales-dates", "start_date"): D1.isoformat(),
+        ("sales-dates", "end_date"): D2.isoformat(),
+        ("sales-country", "value"): None,
+        ("sales-category", "value"): None,
+        ("sales-channel", "value"): None,
+        ("sales-currency", "value"): "EUR",
+        ("sales-grain", "value"): "day",
+    }
+    body = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in zip(ids, props, strict=True)) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in zip(ids, props, strict=True)],
+        "inputs": [{"id": i, "property": p, "value": v} for (i, p), v in values.items()],
+        "changedPropIds": ["sales-grain.value"],
+        "state": [],
+    }
+    response = client.post(
+        "/dashboards/_dash-update-component", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    answer = response.get_json()["response"]
+    assert format_money(_expected()["net"], "EUR") in json.dumps(answer["sales-kpis"])
+    assert answer["sales-series"]["figure"]["data"][0]["x"] == ["2026-03-02", "2026-03-03"]
