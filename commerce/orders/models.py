@@ -116,6 +116,7 @@ class Order(TimestampMixin, Base):
         Index("ix_orders_placed_at", "placed_at"),
         Index("ix_orders_customer_id_placed_at", "customer_id", "placed_at"),
         Index("ix_orders_status_placed_at", "status", "placed_at"),
+        Index("ix_orders_total_amount_id", "total_amount", "id"),  # the list sorted by total
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
