@@ -143,3 +143,24 @@ def test_the_handler_skips_an_order_that_is_gone(db_session):
     assert refresh_order_rollups({"payload": {"order_id": 987654321}}) == (
         "skipped: order no longer exists"
     )
+
+
+def test_the_cli_rebuilds_the_rollups(app, db_session):
+    make_shop(D1, D2)
+    result = app.test_cli_runner().invoke(
+        args=["reporting", "rebuild", "--since", D1.isoformat(), "--until", D2.isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 2026-03-02 .. 2026-03-03" in result.output
+    assert rollup_rows("sales_daily") == expected_sales()
+    backwards = app.test_cli_runner().invoke(
+        args=["reporting", "rebuild", "--since", D2.isoformat(), "--until", D1.isoformat()]
+    )
+    assert backwards.exit_code != 0 and "--until is before --since" in backwards.output
+
+
+def test_the_nightly_rebuild_is_scheduled():
+    from jobs.schedule import SCHEDULE
+
+    (entry,) = [e for e in SCHEDULE if e.func == "commerce.reporting.rollups.rebuild_all"]
+    assert entry.cron == "41 2 * * *"
