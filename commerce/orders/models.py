@@ -117,6 +117,7 @@ class Order(TimestampMixin, Base):
         Index("ix_orders_customer_id_placed_at", "customer_id", "placed_at"),
         Index("ix_orders_status_placed_at", "status", "placed_at"),
         Index("ix_orders_total_amount_id", "total_amount", "id"),  # the list sorted by total
+        Index("ix_orders_shipping_country_id", "shipping_country", "id"),  # ... by country
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
