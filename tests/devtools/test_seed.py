@@ -8,9 +8,11 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from commerce.catalog.models import Category
+from commerce.invoicing.models import Invoice
+from commerce.invoicing.service import invoice_pdf
 from commerce.orders.models import ORDER_STATUSES
 from devtools import seed
 
@@ -336,3 +338,12 @@ def test_invoices_are_numbered_without_gaps_per_year(db_session):
         " (SELECT 1 FROM invoices i WHERE i.order_id = o.id AND i.kind = 'invoice')",
     )
     assert uninvoiced == 0
+
+
+def test_a_seeded_invoice_downloads_as_a_pdf_drawn_from_its_order(db_session):
+    seed_small()
+    invoice = db_session.scalar(select(Invoice).where(Invoice.kind == "invoice").limit(1))
+
+    pdf = invoice_pdf(invoice)
+
+    assert pdf.startswith(b"%PDF") and invoice.number.encode() in pdf
