@@ -510,6 +510,13 @@ def _edit(order, add, remove, quantities, actor) -> dict[str, Any]:
     )
     link = None
     token = None
+    from commerce.payments.links import expire_open_links
+
+    # What is owed was worked out again just now: an open link for an old amount is closed, and
+    # an unpaid order that had one (a sent draft) gets a new one for its new amount due.
+    replaced = expire_open_links(order.id, reason="the order was edited", actor=actor)
+    if not paid and replaced and new_due > 0:
+        settlement, owed = "payment_link", new_due
     if settlement == "payment_link":
         from commerce.payments.links import new_payment_link
 

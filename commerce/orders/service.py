@@ -17,6 +17,7 @@ from commerce.errors import Conflict, InvalidInput, NotFound
 from commerce.inventory import service as inventory
 from commerce.orders import states, timeline
 from commerce.orders.models import Order
+from commerce.payments.links import expire_open_links
 from commerce.payments.models import Payment
 
 __all__ = [
@@ -177,6 +178,7 @@ def mark_paid_offline(order_id: int, *, reference: str, actor: Actor) -> Order:
         succeeded_at=utcnow(),
     )
     db.session.add(payment)
+    expire_open_links(order.id, reason=f"paid by {order.payment_method}", actor=actor)
     before = order.payment_status
     order.payment_status = "paid"
     if order.status in ("pending_payment", "draft", "on_hold"):

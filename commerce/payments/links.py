@@ -65,6 +65,29 @@ def link_url(token: str) -> str:
     return f"{base}/api/v1/pay/{token}"
 
 
+def expire_open_links(order_id: int, *, reason: str, actor: Actor) -> int:
+    """Close the order's open payment links in the current transaction (the caller commits), so
+    only what is owed now can be paid: when a new link replaces them, an edit changes what is
+    owed, or the money arrived another way. Returns how many were closed."""
+    links = list(
+        db.session.scalars(
+            select(PaymentLink).where(
+                PaymentLink.order_id == order_id, PaymentLink.status == "open"
+            )
+        )
+    )
+    for link in links:
+        link.status = "expired"
+        timeline.record(
+            order_id,
+            "payment",
+            f"Payment link for {link.amount} {link.currency} closed: {reason}",
+            actor=actor,
+            payment_link_id=link.id,
+        )
+    return len(links)
+
+
 def new_payment_link(
     order: Order, amount: int, *, purpose: str, actor: Actor
 ) -> tuple[PaymentLink, str]:
@@ -74,6 +97,7 @@ def new_payment_link(
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         problem = "must be a whole number of minor units above zero"
         raise InvalidInput(f"amount: {problem}", fields={"amount": problem})
+    expire_open_links(order.id, reason="a new link replaces it", actor=actor)
     token = secrets.token_urlsafe(32)
     link = PaymentLink(
         order_id=order.id,

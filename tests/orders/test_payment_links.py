@@ -107,3 +107,20 @@ def test_the_route_is_documented(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert set(doc["paths"]["/pay/{token}"]["get"]["responses"]) >= {"200", "404", "410"}
     assert "PaymentLink" in doc["components"]["schemas"]
+
+
+def test_only_the_newest_link_stays_open_and_money_received_otherwise_closes_it(
+    db_session, mailbox
+):
+    from commerce.orders.service import mark_paid_offline
+    from tests.checkout.factories import make_order
+
+    order = make_order(payment_method="bank_transfer", lines=((1, 4000),))
+    first = create_payment_link(order.id, 4000, actor=CLERK)
+    second = create_payment_link(order.id, 4000, actor=CLERK)
+    statuses = dict(db_session.execute(select(PaymentLink.id, PaymentLink.status)).all())
+    assert statuses == {first.id: "expired", second.id: "open"}
+
+    mark_paid_offline(order.id, reference="bank 4711", actor=CLERK)
+
+    assert db_session.get(PaymentLink, second.id, populate_existing=True).status == "expired"
