@@ -80,7 +80,9 @@ def seed_demo(products: int, customers: int, orders: int, random_seed: int, if_e
 
 
 @dev_cli.command("up")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000")
+@click.option(
+    "--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000"
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--no-seed", is_flag=True, help="Skip the demo data.")
 def dev_up(port: int, host: str, no_seed: bool) -> None:
