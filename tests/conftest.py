@@ -25,6 +25,8 @@ from sqlalchemy import text
 from commerce import db, embedded
 from commerce.kv import get_redis
 from commerce.notifications import sink
+from commerce.payments.gateway import StripeGateway
+from commerce.payments.stripe_server import StripeTestServer
 from tests import factories
 from wsgi import ROOT, create_app
 
@@ -176,3 +178,24 @@ def sign_in(client: FlaskClient, db_session: object):
         return client, user
 
     return do
+
+
+@pytest.fixture
+def stripe_server(app: Flask) -> Iterator[StripeTestServer]:
+    """A fresh local Stripe-compatible server; the app is pointed at it for the test."""
+    names = ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")
+    with StripeTestServer(api_key="sk_test_suite", webhook_secret="whsec_suite") as server:
+        saved = {name: app.config.get(name) for name in names}
+        app.config.update(
+            STRIPE_SECRET_KEY=server.api_key,
+            STRIPE_API_BASE=server.base_url,
+            STRIPE_WEBHOOK_SECRET=server.webhook_secret,
+        )
+        yield server
+        app.config.update(saved)
+
+
+@pytest.fixture
+def gateway(stripe_server: StripeTestServer) -> StripeGateway:
+    """Our Stripe gateway (the real stripe library) talking to `stripe_server`, no retries."""
+    return StripeGateway(stripe_server.api_key, stripe_server.base_url, max_network_retries=0)
