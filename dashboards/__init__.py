@@ -37,7 +37,11 @@ def init_app(app: Flask) -> None:
         suppress_callback_exceptions=True,
     )
     dash_app.layout = theme.shell
-    for pages in (router, sales, products):
+    for pages in (
+        router,
+        sales,
+        products,
+    ):
         pages.register(dash_app)
     # Dash's callbacks are JSON POSTs from its own page (same-site cookies, JSON content type).
     csrf = app.extensions["csrf"]

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from dash import html
 
+# (title, path, what it answers): one line per dashboard.
+CARDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "Sales",
+        "/dashboards/sales",
+        "Gross and net sales, discounts, refunds, tax, shipping, orders and average order value "
+        "by day, week or month, against the previous period and last year.",
+    ),
+    (
+        "Products",
+        "/dashboards/products",
+        "Best sellers and categories by revenue and units, margin, sell-through and slow movers.",
+    ),
+)
+
 
 def layout(search: str | None = None) -> html.Div:
     """The overview page listing the dashboards."""
@@ -12,27 +27,8 @@ def layout(search: str | None = None) -> html.Div:
             html.H1("Dashboards"),
             html.Div(
                 [
-                    html.Div(
-                        [
-                            html.H2(html.A("Sales", href="/dashboards/sales")),
-                            html.P(
-                                "Gross and net sales, discounts, refunds, tax, shipping, orders "
-                                "and average order value by day, week or month, against the "
-                                "previous period and last year."
-                            ),
-                        ],
-                        className="card",
-                    ),
-                    html.Div(
-                        [
-                            html.H2(html.A("Products", href="/dashboards/products")),
-                            html.P(
-                                "Best sellers and categories by revenue and units, margin, "
-                                "sell-through and slow movers."
-                            ),
-                        ],
-                        className="card",
-                    ),
+                    html.Div([html.H2(html.A(title, href=href)), html.P(text)], className="card")
+                    for title, href, text in CARDS
                 ],
                 className="cards",
                 id="dashboards-overview",
