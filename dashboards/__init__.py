@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     import dash
 
     from dashboards import router, theme
+    from dashboards.operations import callbacks as operations
     from dashboards.products import callbacks as products
     from dashboards.sales import callbacks as sales
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         router,
         sales,
         products,
+        operations,
     ):
         pages.register(dash_app)
     # Dash's callbacks are JSON POSTs from its own page (same-site cookies, JSON content type).

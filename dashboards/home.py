@@ -17,6 +17,12 @@ CARDS: tuple[tuple[str, str, str], ...] = (
         "/dashboards/products",
         "Best sellers and categories by revenue and units, margin, sell-through and slow movers.",
     ),
+    (
+        "Operations",
+        "/dashboards/operations",
+        "Orders waiting to ship by age, time to ship, return rate and reasons, and payment "
+        "failures by provider.",
+    ),
 )
 
 

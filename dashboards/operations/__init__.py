@@ -1,0 +1,1 @@
+"""The operations dashboard: orders waiting to ship, time to ship, returns and payment failures."""
