@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     import dash
 
     from dashboards import router, theme
+    from dashboards.customers import callbacks as customers
     from dashboards.operations import callbacks as operations
     from dashboards.products import callbacks as products
     from dashboards.sales import callbacks as sales
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         sales,
         products,
         operations,
+        customers,
     ):
         pages.register(dash_app)
     # Dash's callbacks are JSON POSTs from its own page (same-site cookies, JSON content type).

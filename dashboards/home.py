@@ -23,6 +23,12 @@ CARDS: tuple[tuple[str, str, str], ...] = (
         "Orders waiting to ship by age, time to ship, return rate and reasons, and payment "
         "failures by provider.",
     ),
+    (
+        "Customers",
+        "/dashboards/customers",
+        "New and returning customers by month, cohort retention, lifetime value, and sales by "
+        "country or US state.",
+    ),
 )
 
 

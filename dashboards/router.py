@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dash import Dash, Input, Output, html
 
 from dashboards import home
+from dashboards.customers import layout as customers
 from dashboards.operations import layout as operations
 from dashboards.products import layout as products
 from dashboards.sales import layout as sales
@@ -16,6 +17,7 @@ PAGES: dict[str, Callable[[str | None], html.Div]] = {
     "/dashboards/": home.layout,
     "/dashboards/sales": sales.layout,
     "/dashboards/products": products.layout,
+    "/dashboards/customers": customers.layout,
     "/dashboards/operations": operations.layout,
 }
 

@@ -63,4 +63,9 @@ SCHEDULE: tuple[Periodic, ...] = (
         cron="41 2 * * *",
         description="Rebuild the daily sales rollups from the raw orders and refunds",
     ),
+    Periodic(
+        "commerce.reporting.customers.rebuild_customers",
+        cron="53 2 * * *",
+        description="Rebuild the customers dashboard's customer_months rollup from the raw orders",
+    ),
 )

@@ -1,4 +1,4 @@
-"""`flask reporting rebuild`: recompute the sales rollups from the raw orders."""
+"""`flask reporting rebuild` and `rebuild-customers`: recompute the rollups from the raw orders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from commerce.reporting import rollups
+from commerce.reporting import customers, rollups
 
 reporting_cli = AppGroup("reporting", help="Sales rollups the dashboards read.")
 
@@ -31,3 +31,11 @@ def rebuild_command(since: dt.datetime | None, until: dt.datetime | None) -> Non
         click.echo("no orders: nothing to rebuild")
         return
     click.echo(f"rebuilt {done[0]} .. {done[1]} in {time.perf_counter() - started:.1f}s")
+
+
+@reporting_cli.command("rebuild-customers")
+def rebuild_customers_command() -> None:
+    """Rebuild the customers dashboard's rollup (customer_months) of every customer."""
+    started = time.perf_counter()
+    done = customers.rebuild_customers()
+    click.echo(f"{done} in {time.perf_counter() - started:.1f}s")

@@ -71,3 +71,27 @@ class ProductSalesDay(Base):
     revenue_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     costed_revenue_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     cost_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class CustomerMonth(Base):
+    """One customer's counted orders in one UTC month, currency, shipping country and channel,
+    with the month of their first counted order anywhere (`first_month`) and the net value of
+    those orders (subtotal - discounts - every succeeded refund of them, whenever issued).
+    Rewritten per customer by commerce.reporting.customers.refresh_customers."""
+
+    __tablename__ = "customer_months"
+    __table_args__ = (
+        Index("ix_customer_months_month", "month"),
+        Index("ix_customer_months_first_month", "first_month"),
+        Index("ix_customer_months_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    month: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    first_month: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    currency: Mapped[str] = mapped_column(CHAR(3), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    orders: Mapped[int] = mapped_column(Integer, nullable=False)
+    net_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)

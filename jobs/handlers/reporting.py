@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commerce.reporting import rollups
+from commerce.reporting import customers, rollups
 from jobs.registry import subscribe
 
 ORDER_EVENTS = (
@@ -32,5 +32,15 @@ def refresh_order_rollups(event: dict[str, Any]) -> str:
     return "refreshed " + ", ".join(day.isoformat() for day in days)
 
 
+def refresh_customer_rollups(event: dict[str, Any]) -> str:
+    """Rewrite the customer_months rows of the event's order's customer. Raises what the database
+    raises (the job is retried)."""
+    customer_id = customers.refresh_order_customer(int(event["payload"]["order_id"]))
+    if customer_id is None:
+        return "skipped: a guest order, or no longer exists"
+    return f"refreshed customer {customer_id}"
+
+
 for _name in ORDER_EVENTS:
     subscribe(_name)(refresh_order_rollups)
+    subscribe(_name)(refresh_customer_rollups)

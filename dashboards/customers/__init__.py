@@ -1,0 +1,1 @@
+"""The customers dashboard: new and returning customers, cohorts, lifetime value, the map."""
