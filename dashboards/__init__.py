@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
 
     from dashboards import router, theme
     from dashboards.customers import callbacks as customers
+    from dashboards.inventory import callbacks as inventory
     from dashboards.operations import callbacks as operations
     from dashboards.products import callbacks as products
     from dashboards.sales import callbacks as sales
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         products,
         operations,
         customers,
+        inventory,
     ):
         pages.register(dash_app)
     # Dash's callbacks are JSON POSTs from its own page (same-site cookies, JSON content type).

@@ -29,6 +29,12 @@ CARDS: tuple[tuple[str, str, str], ...] = (
         "New and returning customers by month, cohort retention, lifetime value, and sales by "
         "country or US state.",
     ),
+    (
+        "Inventory",
+        "/dashboards/inventory",
+        "Stock value at cost by warehouse and category, low and out of stock, days of cover at "
+        "recent sales and the age of stock on hand.",
+    ),
 )
 
 

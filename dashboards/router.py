@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, html
 
 from dashboards import home
 from dashboards.customers import layout as customers
+from dashboards.inventory import layout as inventory
 from dashboards.operations import layout as operations
 from dashboards.products import layout as products
 from dashboards.sales import layout as sales
@@ -19,6 +20,7 @@ PAGES: dict[str, Callable[[str | None], html.Div]] = {
     "/dashboards/products": products.layout,
     "/dashboards/customers": customers.layout,
     "/dashboards/operations": operations.layout,
+    "/dashboards/inventory": inventory.layout,
 }
 
 
