@@ -16,6 +16,9 @@ PAGES = (
     ("Overview", "/dashboards/"),
     ("Sales", "/dashboards/sales"),
     ("Products", "/dashboards/products"),
+    ("Customers", "/dashboards/customers"),
+    ("Inventory", "/dashboards/inventory"),
+    ("Operations", "/dashboards/operations"),
 )
 COLOURS = {"current": "#0d6efd", "previous": "#adb5bd", "last_year": "#fd7e14"}
 

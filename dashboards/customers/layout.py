@@ -9,7 +9,8 @@ from commerce.reporting import queries
 from dashboards import filters, theme
 from dashboards.sales.layout import CHANNEL_LABELS
 
-GRAPH_CONFIG = {"displaylogo": False}
+# Map outlines are served with the dashboards' assets, not fetched from Plotly's CDN.
+GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": "/dashboards/assets/topojson/"}
 
 
 def layout(search: str | None = None) -> html.Div:
