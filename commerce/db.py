@@ -52,6 +52,11 @@ session = scoped_session(sessionmaker(expire_on_commit=False))
 _engine: Engine | None = None
 
 
+def one_of(column: str, values: Sequence[str]) -> str:
+    """A CHECK constraint's text: `column` holds one of `values` ("status IN ('a', 'b')")."""
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write `rows` (values in `columns` order) into `table` with COPY, in the current session's
     transaction: the batch write path for append-only rows (audit, ledger, outbox), tens of

@@ -33,14 +33,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.catalog.models import Variant
-from commerce.db import Base, TimestampMixin, utcnow
+from commerce.db import Base, TimestampMixin, one_of, utcnow
 from commerce.pricing.models import GiftCard, Voucher
 
 CART_STATUSES = ("open", "merged", "converted")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class Cart(TimestampMixin, Base):
@@ -48,7 +44,7 @@ class Cart(TimestampMixin, Base):
 
     __tablename__ = "carts"
     __table_args__ = (
-        CheckConstraint(_one_of("status", CART_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", CART_STATUSES), name="status_known"),
         CheckConstraint("customer_id IS NOT NULL OR token_hash IS NOT NULL", name="has_owner"),
         CheckConstraint("token_hash ~ '^[0-9a-f]{64}$'", name="token_hash_sha256"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),

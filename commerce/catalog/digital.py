@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 KEY_STATUSES = ("available", "issued", "revoked")
 
@@ -85,9 +85,7 @@ class LicenseKey(Base):
 
     __tablename__ = "license_keys"
     __table_args__ = (
-        CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in KEY_STATUSES) + ")", name="status_known"
-        ),
+        CheckConstraint(one_of("status", KEY_STATUSES), name="status_known"),
         CheckConstraint("(status = 'issued') = (order_line_id IS NOT NULL)", name="issued_to_line"),
         UniqueConstraint("variant_id", "key", name="uq_license_keys_variant_key"),
         Index(

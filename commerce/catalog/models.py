@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.catalog.types import ProductType
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 PRODUCT_STATUSES = ("draft", "active", "archived")
 DEFAULT_CURRENCY = "EUR"
@@ -77,7 +77,7 @@ class Product(TimestampMixin, Base):
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in PRODUCT_STATUSES) + ")",
+            one_of("status", PRODUCT_STATUSES),
             name="status_known",
         ),
         Index("ix_products_status_id", "status", "id"),

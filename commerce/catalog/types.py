@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 ATTRIBUTE_KINDS = ("text", "number", "boolean", "choice", "multichoice", "date")
 
@@ -31,9 +31,7 @@ class Attribute(TimestampMixin, Base):
 
     __tablename__ = "attributes"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN (" + ", ".join(f"'{k}'" for k in ATTRIBUTE_KINDS) + ")", name="kind_known"
-        ),
+        CheckConstraint(one_of("kind", ATTRIBUTE_KINDS), name="kind_known"),
         CheckConstraint("code ~ '^[a-z][a-z0-9_]*$'", name="code_format"),
     )
 

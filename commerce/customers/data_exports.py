@@ -42,7 +42,7 @@ from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.customers import notes, privacy
 from commerce.customers.models import Customer
-from commerce.db import Base, utcnow
+from commerce.db import Base, one_of, utcnow
 from commerce.errors import Conflict, NotFound
 
 EXPORT_STATUSES = ("queued", "running", "ready", "failed", "deleted")
@@ -59,7 +59,7 @@ class CustomerDataExport(Base):
     __tablename__ = "customer_data_exports"
     __table_args__ = (
         CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in EXPORT_STATUSES) + ")",
+            one_of("status", EXPORT_STATUSES),
             name="status_known",
         ),
         CheckConstraint(

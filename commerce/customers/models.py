@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 TOKEN_KINDS = ("access", "verify_email", "password_reset")
 ERASURE_STATUSES = ("pending", "completed")
@@ -77,9 +77,7 @@ class CustomerToken(Base):
 
     __tablename__ = "customer_tokens"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN (" + ", ".join(f"'{k}'" for k in TOKEN_KINDS) + ")", name="kind_known"
-        ),
+        CheckConstraint(one_of("kind", TOKEN_KINDS), name="kind_known"),
         CheckConstraint("expires_at > created_at", name="expires_after_creation"),
         CheckConstraint("kind <> 'access' OR used_at IS NULL", name="access_not_single_use"),
         Index(
@@ -154,7 +152,7 @@ class ErasureRequest(Base):
     __tablename__ = "customer_erasure_requests"
     __table_args__ = (
         CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in ERASURE_STATUSES) + ")",
+            one_of("status", ERASURE_STATUSES),
             name="status_known",
         ),
         CheckConstraint(

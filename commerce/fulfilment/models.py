@@ -35,17 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 from commerce.inventory.models import Warehouse
 from commerce.orders.models import Order, OrderLine
 
 SHIPMENT_STATUSES = ("pending", "label_ready", "shipped", "delivered", "cancelled")
 # Statuses whose units count as shipped for the order (everything but a cancelled shipment).
 LIVE_STATUSES = ("pending", "label_ready", "shipped", "delivered")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class Shipment(TimestampMixin, Base):
@@ -56,7 +52,7 @@ class Shipment(TimestampMixin, Base):
 
     __tablename__ = "shipments"
     __table_args__ = (
-        CheckConstraint(_one_of("status", SHIPMENT_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", SHIPMENT_STATUSES), name="status_known"),
         CheckConstraint("sequence > 0", name="sequence_positive"),
         CheckConstraint(
             "status NOT IN ('shipped', 'delivered') OR shipped_at IS NOT NULL",

@@ -37,7 +37,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.catalog.models import Variant
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 BACKORDER_POLICIES = ("deny", "allow")
 BUCKETS = ("on_hand", "allocated", "reserved", "backordered")
@@ -55,10 +55,6 @@ MOVEMENT_REASONS = (
     "expired",
 )
 RESERVATION_STATUSES = ("active", "released", "converted", "expired")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class Warehouse(TimestampMixin, Base):
@@ -96,7 +92,7 @@ class VariantInventory(Base):
 
     __tablename__ = "variant_inventories"
     __table_args__ = (
-        CheckConstraint(_one_of("backorder_policy", BACKORDER_POLICIES), name="policy_known"),
+        CheckConstraint(one_of("backorder_policy", BACKORDER_POLICIES), name="policy_known"),
         CheckConstraint("low_stock_threshold >= 0", name="low_stock_threshold_non_negative"),
     )
 
@@ -183,7 +179,7 @@ class StockReservation(Base):
         CheckConstraint(
             "backordered >= 0 AND backordered <= quantity", name="backordered_within_quantity"
         ),
-        CheckConstraint(_one_of("status", RESERVATION_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", RESERVATION_STATUSES), name="status_known"),
         Index("ix_stock_reservations_status_expires_at", "status", "expires_at"),
         Index("ix_stock_reservations_reference", "reference"),
     )
@@ -224,8 +220,8 @@ class StockMovement(Base):
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        CheckConstraint(_one_of("bucket", BUCKETS), name="bucket_known"),
-        CheckConstraint(_one_of("reason", MOVEMENT_REASONS), name="reason_known"),
+        CheckConstraint(one_of("bucket", BUCKETS), name="bucket_known"),
+        CheckConstraint(one_of("reason", MOVEMENT_REASONS), name="reason_known"),
         CheckConstraint("delta <> 0", name="delta_non_zero"),
         CheckConstraint("balance_after >= 0", name="balance_after_non_negative"),
         Index("ix_stock_movements_variant_id_id", "variant_id", "id"),

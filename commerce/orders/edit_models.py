@@ -22,21 +22,17 @@ from sqlalchemy import CHAR, BigInteger, CheckConstraint, DateTime, ForeignKey, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 SETTLEMENTS = ("none", "payment_link", "refunded", "refund_pending")
 LINK_STATES = ("open", "paid", "expired")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class OrderEdit(Base):
     """One edit of an order's lines: before/after snapshots and how the difference was settled."""
 
     __tablename__ = "order_edits"
-    __table_args__ = (CheckConstraint(_one_of("settlement", SETTLEMENTS), name="settlement_known"),)
+    __table_args__ = (CheckConstraint(one_of("settlement", SETTLEMENTS), name="settlement_known"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     order_id: Mapped[int] = mapped_column(
@@ -65,7 +61,7 @@ class PaymentLink(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
-        CheckConstraint(_one_of("status", LINK_STATES), name="status_known"),
+        CheckConstraint(one_of("status", LINK_STATES), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

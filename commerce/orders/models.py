@@ -45,7 +45,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.catalog.models import Variant
 from commerce.customers.models import Customer
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 ORDER_STATUSES = (
     "draft",
@@ -74,22 +74,18 @@ PAYMENT_METHODS = ("stripe", "bank_transfer", "cash_on_delivery")
 ORDER_NUMBERS = Sequence("order_numbers", start=100001, metadata=Base.metadata)
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 class Order(TimestampMixin, Base):
     """An order placed by a customer (or a guest, with `customer_id` NULL). See the module
     docstring for how its amounts add up."""
 
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(_one_of("status", ORDER_STATUSES), name="status_known"),
-        CheckConstraint(_one_of("payment_status", PAYMENT_STATUSES), name="payment_status_known"),
+        CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("payment_status", PAYMENT_STATUSES), name="payment_status_known"),
         CheckConstraint(
-            _one_of("fulfilment_status", FULFILMENT_STATUSES), name="fulfilment_status_known"
+            one_of("fulfilment_status", FULFILMENT_STATUSES), name="fulfilment_status_known"
         ),
-        CheckConstraint(_one_of("channel", CHANNELS), name="channel_known"),
+        CheckConstraint(one_of("channel", CHANNELS), name="channel_known"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         CheckConstraint("shipping_country ~ '^[A-Z]{2}$'", name="shipping_country_iso"),
         CheckConstraint("subtotal_amount >= 0", name="subtotal_amount_non_negative"),
@@ -110,7 +106,7 @@ class Order(TimestampMixin, Base):
             name="gift_card_amount_within_total",
         ),
         CheckConstraint(
-            "payment_method IS NULL OR " + _one_of("payment_method", PAYMENT_METHODS),
+            "payment_method IS NULL OR " + one_of("payment_method", PAYMENT_METHODS),
             name="payment_method_known",
         ),
         Index("ix_orders_placed_at", "placed_at"),

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 # "authorized": the card is authorised (Stripe manual capture), nothing taken yet.
 PAYMENT_STATES = ("pending", "authorized", "succeeded", "failed", "cancelled")
@@ -44,17 +44,13 @@ DISPUTE_STATES = (
 )
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 class Payment(TimestampMixin, Base):
     """One attempt to collect an order's amount due through one method."""
 
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(_one_of("status", PAYMENT_STATES), name="status_known"),
+        CheckConstraint(one_of("status", PAYMENT_STATES), name="status_known"),
         CheckConstraint(
             "refunded_amount >= 0 AND refunded_amount <= amount", name="refunded_within_amount"
         ),
@@ -112,7 +108,7 @@ class Refund(TimestampMixin, Base):
         CheckConstraint(
             "(payment_id IS NULL) = (payment_amount = 0)", name="payment_part_has_payment"
         ),
-        CheckConstraint(_one_of("status", REFUND_STATES), name="status_known"),
+        CheckConstraint(one_of("status", REFUND_STATES), name="status_known"),
         CheckConstraint(
             "status <> 'failed' OR failure_reason IS NOT NULL", name="failure_has_reason"
         ),
@@ -157,7 +153,7 @@ class Dispute(TimestampMixin, Base):
     __tablename__ = "disputes"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(_one_of("status", DISPUTE_STATES), name="status_known"),
+        CheckConstraint(one_of("status", DISPUTE_STATES), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -33,17 +33,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 PROMOTION_KINDS = ("percentage", "fixed")
 PROMOTION_SCOPES = ("all", "categories", "products")
 VOUCHER_KINDS = ("percentage", "fixed", "free_shipping")
 VOUCHER_SCOPES = ("order", "categories", "products")
 GIFT_CARD_TRANSACTION_KINDS = ("issued", "redeemed", "refunded")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class CustomerGroup(TimestampMixin, Base):
@@ -91,8 +87,8 @@ class Promotion(TimestampMixin, Base):
 
     __tablename__ = "promotions"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", PROMOTION_KINDS), name="kind_known"),
-        CheckConstraint(_one_of("scope", PROMOTION_SCOPES), name="scope_known"),
+        CheckConstraint(one_of("kind", PROMOTION_KINDS), name="kind_known"),
+        CheckConstraint(one_of("scope", PROMOTION_SCOPES), name="scope_known"),
         CheckConstraint(
             "(kind = 'percentage' AND percent > 0 AND percent <= 100 AND amount IS NULL)"
             " OR (kind = 'fixed' AND amount > 0 AND currency IS NOT NULL AND percent IS NULL)",
@@ -142,8 +138,8 @@ class Voucher(TimestampMixin, Base):
 
     __tablename__ = "vouchers"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", VOUCHER_KINDS), name="kind_known"),
-        CheckConstraint(_one_of("scope", VOUCHER_SCOPES), name="scope_known"),
+        CheckConstraint(one_of("kind", VOUCHER_KINDS), name="kind_known"),
+        CheckConstraint(one_of("scope", VOUCHER_SCOPES), name="scope_known"),
         CheckConstraint("code ~ '^[A-Z0-9_-]{3,40}$'", name="code_normalised"),
         CheckConstraint(
             "(kind = 'percentage' AND percent > 0 AND percent <= 100 AND amount IS NULL)"
@@ -268,7 +264,7 @@ class GiftCardTransaction(Base):
 
     __tablename__ = "gift_card_transactions"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", GIFT_CARD_TRANSACTION_KINDS), name="kind_known"),
+        CheckConstraint(one_of("kind", GIFT_CARD_TRANSACTION_KINDS), name="kind_known"),
         CheckConstraint(
             "(kind = 'redeemed' AND amount < 0) OR (kind IN ('issued', 'refunded') AND amount > 0)",
             name="amount_sign_fits_kind",

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 from commerce.orders.models import Order, OrderLine
 
 RETURN_STATUSES = ("requested", "approved", "rejected", "received", "refunded", "closed")
@@ -55,10 +55,6 @@ CONDITIONS = ("unopened", "opened", "used", "damaged", "faulty")
 RETURN_NUMBERS = Sequence("return_numbers", start=1001, metadata=Base.metadata)
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 class Return(TimestampMixin, Base):
     """A return of units of one order. `requested_by_*` says who opened it (the customer through
     the API, or a staff member for them); the other `*_by` labels say which staff member took
@@ -66,10 +62,10 @@ class Return(TimestampMixin, Base):
 
     __tablename__ = "returns"
     __table_args__ = (
-        CheckConstraint(_one_of("status", RETURN_STATUSES), name="status_known"),
-        CheckConstraint(_one_of("reason", REASONS), name="reason_known"),
+        CheckConstraint(one_of("status", RETURN_STATUSES), name="status_known"),
+        CheckConstraint(one_of("reason", REASONS), name="reason_known"),
         CheckConstraint(
-            "resolution IS NULL OR " + _one_of("resolution", RESOLUTIONS), name="resolution_known"
+            "resolution IS NULL OR " + one_of("resolution", RESOLUTIONS), name="resolution_known"
         ),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         CheckConstraint(
@@ -166,9 +162,9 @@ class ReturnLine(Base):
     __tablename__ = "return_lines"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint(_one_of("reason_code", REASONS), name="reason_code_known"),
+        CheckConstraint(one_of("reason_code", REASONS), name="reason_code_known"),
         CheckConstraint(
-            "condition IS NULL OR " + _one_of("condition", CONDITIONS), name="condition_known"
+            "condition IS NULL OR " + one_of("condition", CONDITIONS), name="condition_known"
         ),
         CheckConstraint("restocked_quantity >= 0", name="restocked_quantity_non_negative"),
         CheckConstraint("written_off_quantity >= 0", name="written_off_quantity_non_negative"),

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 METHOD_KINDS = ("flat", "free_over", "by_weight", "by_price")
 BRACKET_KINDS = ("by_weight", "by_price")
@@ -47,10 +47,6 @@ CARRIER_CODE_PATTERN = "^[a-z0-9][a-z0-9_]{0,31}$"
 COUNTRY_LIST_PATTERN = "^([A-Z]{2}(,|$))*$"
 REGION_LIST_PATTERN = "^([A-Z]{2}-[A-Z0-9]{1,3}(,|$))*$"
 POSTCODE_LIST_PATTERN = "^([A-Z0-9]{1,10}(,|$))*$"
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def _joined(column: str, pattern: str) -> str:
@@ -119,7 +115,7 @@ class ShippingMethod(TimestampMixin, Base):
         UniqueConstraint("zone_id", "code", name="uq_shipping_methods_zone_id_code"),
         CheckConstraint(f"code ~ '{METHOD_CODE_PATTERN}'", name="code_format"),
         CheckConstraint("name <> ''", name="name_not_blank"),
-        CheckConstraint(_one_of("kind", METHOD_KINDS), name="kind_known"),
+        CheckConstraint(one_of("kind", METHOD_KINDS), name="kind_known"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         CheckConstraint("amount >= 0", name="amount_non_negative"),
         CheckConstraint("free_over_amount > 0", name="free_over_amount_positive"),

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 from commerce.staff.permissions import ROLES
 
 
@@ -17,7 +17,7 @@ class StaffUser(TimestampMixin, Base):
     __tablename__ = "staff_users"
     __table_args__ = (
         Index("uq_staff_users_email_lower", text("lower(email)"), unique=True),
-        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"),
+        CheckConstraint(one_of("role", ROLES), name="role_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

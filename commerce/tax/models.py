@@ -33,14 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commerce.db import Base, TimestampMixin
+from commerce.db import Base, TimestampMixin, one_of
 
 TAX_CLASSES = ("standard", "reduced", "zero", "digital")
 DEFAULT_TAX_CLASS = "standard"
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class TaxZone(TimestampMixin, Base):
@@ -97,7 +93,7 @@ class TaxRate(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("zone_id", "tax_class", name="uq_tax_rates_zone_id_tax_class"),
         CheckConstraint("rate >= 0 AND rate <= 1", name="rate_between_0_and_1"),
-        CheckConstraint(_one_of("tax_class", TAX_CLASSES), name="tax_class_known"),
+        CheckConstraint(one_of("tax_class", TAX_CLASSES), name="tax_class_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
