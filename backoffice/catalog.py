@@ -87,7 +87,7 @@ def parse_ids(raw: Iterable[str]) -> list[int]:
     ids: list[int] = []
     for value in raw:
         text = (value or "").strip()
-        if not text.isdigit() or not 0 < int(text) < 2**63:
+        if not text.isdigit() or not db.is_id(int(text)):
             abort(400, description="The selection holds something that is not a product id.")
         ids.append(int(text))
     if not ids:
@@ -118,7 +118,7 @@ def split_list(text: str | None) -> list[str]:
 def as_id(value: str | int | None) -> int | None:
     """A form or query value as a positive id, None when it is not one."""
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
+    return int(text) if text.isdigit() and db.is_id(int(text)) else None
 
 
 # --- errors on forms -----------------------------------------------------------------------------

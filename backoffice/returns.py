@@ -191,7 +191,7 @@ class ReturnAdmin(CatalogModelView):
         email."""
         digits = term.upper().removeprefix("R").removeprefix("#")
         by_email = select(Order.id).where(contains(Order.email, term))
-        if digits.isdigit() and int(digits) < 2**63:
+        if digits.isdigit() and db.is_id(int(digits)):
             by_number = select(Order.id).where(Order.number == int(digits))
             return or_(
                 Return.number == int(digits),

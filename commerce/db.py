@@ -52,6 +52,15 @@ session = scoped_session(sessionmaker(expire_on_commit=False))
 _engine: Engine | None = None
 
 
+MAX_ID = 2**63 - 1  # ids and order numbers are PostgreSQL bigints
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` can be a row id (or order number): a positive int that fits a bigint. A
+    larger one is no row of ours, and asking PostgreSQL about it would fail, not find nothing."""
+    return type(value) is int and 0 < value <= MAX_ID
+
+
 def one_of(column: str, values: Sequence[str]) -> str:
     """A CHECK constraint's text: `column` holds one of `values` ("status IN ('a', 'b')")."""
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"

@@ -44,7 +44,6 @@ MAX_QUANTITY = 999
 MAX_LINES = 100
 MAX_GIFT_CARDS = 5
 DEFAULT_CURRENCY = "EUR"
-MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints: a larger one is no id, not a query to run
 
 
 def hash_token(token: str) -> str:
@@ -161,11 +160,7 @@ def visible_product() -> Any:
 
 
 def _sellable(variant_id: Any) -> Variant:
-    if (
-        isinstance(variant_id, bool)
-        or not isinstance(variant_id, int)
-        or not 0 < variant_id <= MAX_ID
-    ):
+    if not db.is_id(variant_id):
         raise InvalidInput("variant_id: must be an id", fields={"variant_id": "must be an id"})
     row = db.session.execute(
         select(Variant, visible_product())
@@ -409,7 +404,7 @@ def set_shipping_method(cart_id: int, shipping_method_id: int | None, *, actor: 
     Raises NotFound, InvalidInput. Whether the method serves the address is shipping's to say."""
     del actor
     whole_number(shipping_method_id, "shipping_method_id", minimum=1, optional=True)
-    if shipping_method_id is not None and shipping_method_id > MAX_ID:
+    if shipping_method_id is not None and not db.is_id(shipping_method_id):
         raise InvalidInput(
             "shipping_method_id: must be an id", fields={"shipping_method_id": "must be an id"}
         )

@@ -112,7 +112,7 @@ def _clean_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
         )
     if rules.get("category_id") not in (None, ""):
         raw = str(rules["category_id"]).strip()
-        category_id = int(raw) if raw.isdigit() and int(raw) < 2**63 else None
+        category_id = int(raw) if raw.isdigit() and db.is_id(int(raw)) else None
         if category_id is None or db.session.get(Category, category_id) is None:
             raise InvalidInput(
                 "rules.category_id: no such category",

@@ -103,7 +103,7 @@ def _time(value: Any, field: str) -> str:
 
 def _id(value: Any, field: str) -> int:
     text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or not 0 < int(text) < 2**63:
+    if isinstance(value, bool) or not text.isdigit() or not db.is_id(int(text)):
         raise _invalid(field, "must be an id")
     return int(text)
 

@@ -59,7 +59,7 @@ def list_addresses(customer_id: int) -> list[CustomerAddress]:
 
 def get_address(customer_id: int, address_id: int) -> CustomerAddress:
     """One of the customer's addresses. Raises NotFound (also for another customer's)."""
-    address = db.session.get(CustomerAddress, address_id) if 0 < address_id < 2**63 else None
+    address = db.session.get(CustomerAddress, address_id) if db.is_id(address_id) else None
     if address is None or address.customer_id != customer_id:
         raise NotFound(f"Address {address_id} does not exist.")
     return address

@@ -24,7 +24,6 @@ from commerce.orders.models import Order, OrderLine
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 HIDDEN_STATUSES = ("draft",)
-MAX_BIGINT = 2**63
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -155,7 +154,7 @@ def list_orders(
 def get_order(customer_id: int, number: int) -> dict[str, Any]:
     """One of the customer's orders with its lines. Raises NotFound (also for another customer's
     order, so numbers cannot be probed)."""
-    if not 0 < number < MAX_BIGINT:
+    if not db.is_id(number):
         raise NotFound(f"Order {number} does not exist.")
     stmt = (
         select(Order)

@@ -258,7 +258,7 @@ def _customer_order(customer_id: int, number: int) -> Order:
                 Order.number == number, Order.customer_id == customer_id, Order.status != "draft"
             )
         )
-        if 0 < number < 2**63
+        if db.is_id(number)
         else None
     )
     if order is None:
@@ -281,7 +281,7 @@ def customer_invoice(customer_id: int, invoice_id: int) -> Invoice:
             .join(Order, Order.id == Invoice.order_id)
             .where(Invoice.id == invoice_id, Order.customer_id == customer_id)
         )
-        if 0 < invoice_id < 2**63
+        if db.is_id(invoice_id)
         else None
     )
     if invoice is None:

@@ -45,7 +45,7 @@ def customer_return(customer_id: int, return_id: int) -> dict[str, Any]:
     """One of the customer's returns as API data. Raises NotFound (also for another customer's
     return, so ids cannot be probed)."""
     ret = None
-    if 0 < return_id < 2**63:
+    if db.is_id(return_id):
         ret = db.session.scalar(
             select(Return)
             .where(Return.id == return_id, Return.customer_id == customer_id)
@@ -60,7 +60,7 @@ def customer_order_id(customer_id: int, number: int) -> int:
     """The id of the customer's order `number`. Raises NotFound (also for another customer's
     order)."""
     order_id = None
-    if 0 < number < 2**63:
+    if db.is_id(number):
         order_id = db.session.scalar(
             select(Order.id).where(
                 Order.number == number,

@@ -98,7 +98,7 @@ def _count(value: Any, field: str, *, minimum: int) -> int:
 def _line_id(key: Any) -> int | None:
     if isinstance(key, str) and key.strip().isdigit():
         key = int(key.strip())
-    return key if type(key) is int and 0 < key < 2**63 else None
+    return key if db.is_id(key) else None
 
 
 def _staff(actor: Actor) -> None:
