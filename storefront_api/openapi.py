@@ -54,6 +54,27 @@ def _closed(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
 # The helpers resource modules use to describe their routes (see `register`).
 ref, json_response, closed_object, nullable = _ref, _json, _closed, _nullable
 
+
+def closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """`closed_object` with every property required unless `required` says otherwise."""
+    return _closed(list(properties) if required is None else required, properties)
+
+
+def data(schema: dict[str, Any]) -> dict[str, Any]:
+    """The `{"data": ...}` envelope of a successful answer."""
+    return closed({"data": schema})
+
+
+def request_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    """A JSON request body of `schema`."""
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An answer in the error envelope."""
+    return _json(_ref("Error"), description)
+
+
 ERROR_RESPONSES = {
     "400": _json(
         _ref("Error"),

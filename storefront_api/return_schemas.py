@@ -15,30 +15,12 @@ from storefront_api.account_schemas import (
     STRING,
     UNAUTHENTICATED,
 )
+from storefront_api.openapi import closed as _closed
+from storefront_api.openapi import data as _data
+from storefront_api.openapi import error_response as _error
 from storefront_api.openapi import json_response as _json
 from storefront_api.openapi import ref as _ref
-
-
-def _closed(properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": list(properties),
-        "properties": properties,
-        "additionalProperties": False,
-    }
-
-
-def _data(schema: dict[str, Any]) -> dict[str, Any]:
-    return _closed({"data": schema})
-
-
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
+from storefront_api.openapi import request_body as _body
 
 NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
