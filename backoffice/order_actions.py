@@ -151,6 +151,25 @@ class OrderActionsMixin:
             abort(404)
         return order
 
+    def _confirm_page(
+        self, order_id: int, form: FlaskForm, *, kind: str, title: str, endpoint: str,
+        button: str, **extra: Any,
+    ):  # fmt: skip
+        """The confirmation page of a destructive action (`title` and `button` may name the
+        order's {number}); its form posts back to `endpoint`."""
+        order = self._order(order_id)
+        return self.render(  # type: ignore[attr-defined]
+            "backoffice/orders/confirm.html",
+            order=order,
+            form=form,
+            kind=kind,
+            title=title.format(number=order.number),
+            action_url=self.get_url(endpoint, order_id=order.id),  # type: ignore[attr-defined]
+            back_url=self.get_url(".details_view", id=order.id),  # type: ignore[attr-defined]
+            button=button.format(number=order.number),
+            **extra,
+        )
+
     def _back(self, order_id: int):
         page = self.get_url(".details_view", id=order_id)  # type: ignore[attr-defined]
         return redirect(get_redirect_target() or page)
@@ -246,16 +265,13 @@ class OrderActionsMixin:
             else:
                 flash(f"Order #{order.number} is cancelled.", "success")
                 return self._back(order_id)
-        order = self._order(order_id)
-        return self.render(  # type: ignore[attr-defined]
-            "backoffice/orders/confirm.html",
-            order=order,
-            form=form,
+        return self._confirm_page(
+            order_id,
+            form,
             kind="cancel",
-            title=f"Cancel order #{order.number}?",
-            action_url=self.get_url(".cancel", order_id=order.id),  # type: ignore[attr-defined]
-            back_url=self.get_url(".details_view", id=order.id),  # type: ignore[attr-defined]
-            button=f"Yes, cancel order #{order.number}",
+            title="Cancel order #{number}?",
+            endpoint=".cancel",
+            button="Yes, cancel order #{number}",
         )
 
     # -- payments --
@@ -313,17 +329,14 @@ class OrderActionsMixin:
             db.session.rollback()
             show_error(exc, form)
             return self._render_page(order_id, refund_form=form)
-        order = self._order(order_id)
-        return self.render(  # type: ignore[attr-defined]
-            "backoffice/orders/confirm.html",
-            order=order,
-            form=form,
+        return self._confirm_page(
+            order_id,
+            form,
             kind="refund",
-            title=f"Refund order #{order.number}?",
+            title="Refund order #{number}?",
+            endpoint=".refund",
+            button="Yes, refund order #{number}",
             amount_text=form.amount.data or "everything still refundable",
-            action_url=self.get_url(".refund", order_id=order.id),  # type: ignore[attr-defined]
-            back_url=self.get_url(".details_view", id=order.id),  # type: ignore[attr-defined]
-            button=f"Yes, refund order #{order.number}",
         )
 
     @expose("/<int:order_id>/capture", methods=("POST",))
@@ -365,15 +378,12 @@ class OrderActionsMixin:
             else:
                 flash(f"The card payment of order #{order.number} is voided.", "success")
                 return self._back(order_id)
-        order = self._order(order_id)
-        return self.render(  # type: ignore[attr-defined]
-            "backoffice/orders/confirm.html",
-            order=order,
-            form=form,
+        return self._confirm_page(
+            order_id,
+            form,
             kind="void",
-            title=f"Void the card payment of order #{order.number}?",
-            action_url=self.get_url(".void", order_id=order.id),  # type: ignore[attr-defined]
-            back_url=self.get_url(".details_view", id=order.id),  # type: ignore[attr-defined]
+            title="Void the card payment of order #{number}?",
+            endpoint=".void",
             button="Yes, void the payment",
         )
 
