@@ -30,13 +30,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import selectinload
 
 from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.carts import service as carts
-from commerce.carts.models import Cart
+from commerce.carts.models import Cart, CartLine
 from commerce.carts.reading import CartView, price_cart
-from commerce.catalog.models import Variant
 from commerce.checkout.models import CheckoutRequest
 from commerce.db import utcnow
 from commerce.errors import Conflict, InvalidInput, NotFound
@@ -81,7 +81,15 @@ def _hold_seconds() -> int:
 
 
 def _open_cart(cart_id: int, *, lock: bool) -> Cart:
-    cart = db.session.get(Cart, cart_id, with_for_update=lock, populate_existing=lock)
+    # Lines and their variants come along in one query each: placement reads every line's
+    # variant (digital or not, weight, options) several times.
+    cart = db.session.get(
+        Cart,
+        cart_id,
+        with_for_update=lock,
+        populate_existing=lock,
+        options=[selectinload(Cart.lines).selectinload(CartLine.variant)],
+    )
     if cart is None:
         raise NotFound("No such cart.")
     if cart.status == "converted":
@@ -273,12 +281,7 @@ def _place(
     shipping_amount_charged = (
         quote.shipping_total if quote.prices_include_tax else quote.shipping_charged
     )
-    variants = {
-        v.id: v
-        for v in db.session.scalars(
-            select(Variant).where(Variant.id.in_([line.variant_id for line in quote.lines]))
-        )
-    }
+    variants = {line.variant_id: line.variant for line in cart.lines}
     order = Order(
         customer_id=cart.customer_id,
         email=cart.email,
