@@ -17,15 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify, request
-from sqlalchemy import select
 
-from commerce import db
 from commerce.carts import service as carts
-from commerce.carts.models import Cart
 from commerce.carts.reading import price_cart
 from commerce.checkout import service as checkout
 from commerce.customers.history import order_detail
-from commerce.errors import InvalidInput, NotFound
+from commerce.errors import InvalidInput
 from commerce.orders.models import PAYMENT_METHODS, Order
 from commerce.payments.gateway import gateway_from_config
 from commerce.payments.service import start_stripe_payment
@@ -37,15 +34,6 @@ from storefront_api.limits import checkout_limit, limiter
 
 def _mine() -> int:
     return carts.get_cart_for_customer(_customer_id(), actor=_actor()).id
-
-
-def _guest_any(token: str) -> int:
-    """The guest cart of `token` whatever its state, so that a retried order request finds the
-    order its key placed after the cart was closed. Raises NotFound."""
-    cart_id = db.session.scalar(select(Cart.id).where(Cart.token_hash == carts.hash_token(token)))
-    if cart_id is None or not 20 <= len(token) <= 100:
-        raise NotFound("No such cart.")
-    return cart_id
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -195,7 +183,7 @@ def start_guest_checkout(token: str):
 @limiter.limit(checkout_limit)
 def place_guest_order(token: str):
     """Place the guest cart's order once per Idempotency-Key."""
-    return _place(_guest_any(token))
+    return _place(carts.cart_id_for_token(token))
 
 
 @api.get("/cart/shipping-methods")

@@ -8,11 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify
-from sqlalchemy import select
 
-from commerce import db
 from commerce.errors import InvalidInput
-from commerce.orders.models import OrderLine
 from commerce.returns import queries, service
 from storefront_api import api, openapi
 from storefront_api.accounts import json_body
@@ -31,7 +28,7 @@ def _lines(order_id: int, raw: Any) -> dict[Any, Any]:
             fields={"lines": "choose at least one unit to return"},
         )
     by_sku = any(isinstance(item, dict) and "sku" in item for item in raw)
-    skus = _ids_by_sku(order_id) if by_sku else {}
+    skus = queries.line_ids_by_sku(order_id) if by_sku else {}
     lines: dict[Any, Any] = {}
     for index, item in enumerate(raw):
         field = f"lines[{index}]"
@@ -56,16 +53,6 @@ def _lines(order_id: int, raw: Any) -> dict[Any, Any]:
             raise InvalidInput(f"{field}: {problem}", fields={field: problem})
         lines[key] = {"quantity": item.get("quantity"), "reason": item.get("reason")}
     return lines
-
-
-def _ids_by_sku(order_id: int) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
-    rows = db.session.execute(
-        select(OrderLine.sku, OrderLine.id).where(OrderLine.order_id == order_id)
-    )
-    for sku, line_id in rows:
-        found.setdefault(sku, []).append(line_id)
-    return found
 
 
 @api.post("/account/orders/<int:number>/returns")

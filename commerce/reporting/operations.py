@@ -59,6 +59,19 @@ def _rows(sql: str, **params: Any) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in db.session.execute(text(sql), params)]
 
 
+def has_orders(f: OperationsFilter) -> bool:
+    """Whether any order was placed in `f`'s range (and channel): else the page shows its empty
+    state. Raises nothing of its own."""
+    found = db.session.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM orders WHERE placed_at >= :start AND placed_at < :end"
+            " AND (CAST(:channel AS text) IS NULL OR channel = :channel))"
+        ),
+        f.params,
+    ).scalar()
+    return bool(found)
+
+
 def waiting_to_ship(
     channel: str | None, *, now: dt.datetime | None = None, limit: int = 20
 ) -> dict[str, Any]:

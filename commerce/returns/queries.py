@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from commerce import db
 from commerce.errors import NotFound
-from commerce.orders.models import Order
+from commerce.orders.models import Order, OrderLine
 from commerce.returns.models import Return, ReturnLine
 
 MAX_CUSTOMER_RETURNS = 100
@@ -54,6 +54,17 @@ def customer_return(customer_id: int, return_id: int) -> dict[str, Any]:
     if ret is None:
         raise NotFound(f"Return {return_id} does not exist.")
     return return_data(ret)
+
+
+def line_ids_by_sku(order_id: int) -> dict[str, list[int]]:
+    """{sku: [order line ids]} of an order, for a customer naming lines by SKU."""
+    found: dict[str, list[int]] = {}
+    rows = db.session.execute(
+        select(OrderLine.sku, OrderLine.id).where(OrderLine.order_id == order_id)
+    )
+    for sku, line_id in rows:
+        found.setdefault(sku, []).append(line_id)
+    return found
 
 
 def customer_order_id(customer_id: int, number: int) -> int:

@@ -12,8 +12,7 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
-from commerce import db
-from commerce.orders.models import CHANNELS, Order
+from commerce.orders.models import CHANNELS
 from commerce.reporting import operations
 from commerce.reporting.operations import OperationsFilter
 from dashboards import filters, theme
@@ -53,12 +52,7 @@ def _layout(figure: go.Figure, **axes: Any) -> go.Figure:
 def update_empty(start: Any, end: Any, channel: Any) -> tuple[str, dict, dict]:
     """The empty-state message and the styles showing either the range's figures or it."""
     f = operations_filter(start, end, channel)
-    p = f.params
-    query = db.session.query(Order.id).filter(Order.placed_at >= p["start"])
-    query = query.filter(Order.placed_at < p["end"])
-    if f.channel:
-        query = query.filter(Order.channel == f.channel)
-    if db.session.query(query.exists()).scalar():
+    if operations.has_orders(f):
         return "", HIDDEN, SHOWN
     return f"No orders placed from {f.start} to {f.end} with these filters.", SHOWN, HIDDEN
 
