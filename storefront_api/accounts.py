@@ -8,8 +8,6 @@ under /account is `Cache-Control: private, no-store`: it is one person's data.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, jsonify, request, url_for
 
 from commerce.customers import accounts, addresses, history, privacy
@@ -25,7 +23,7 @@ from storefront_api.auth import (
     customer_required,
 )
 from storefront_api.limits import auth_limit, limiter
-from storefront_api.text_input import check_body
+from storefront_api.text_input import json_body
 
 RESET_ACCEPTED = (
     "If an account exists for that email, we have sent it a link to choose a new password."
@@ -37,17 +35,6 @@ VERIFICATION_NOT_SENT = (
 ACCOUNT_PREFIX = "/api/v1/account"
 
 openapi.register(ACCOUNT_PATHS, ACCOUNT_SCHEMAS)
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object. Raises InvalidInput naming `body` when it is not one."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            "The request body must be a JSON object.", fields={"body": "must be a JSON object"}
-        )
-    check_body(body)
-    return body
 
 
 def _session(grant: AccessGrant, status: int) -> tuple[Response, int]:

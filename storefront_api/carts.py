@@ -23,7 +23,7 @@ from commerce.carts.reading import CartView, read_cart
 from commerce.errors import InvalidInput, Unauthenticated
 from storefront_api import api, openapi
 from storefront_api.cart_schemas import CART_PATHS, CART_SCHEMAS
-from storefront_api.text_input import check_body
+from storefront_api.text_input import json_body
 
 openapi.register(CART_PATHS, CART_SCHEMAS)
 
@@ -52,16 +52,6 @@ def _customer_id() -> int:
     if auth is None:
         raise Unauthenticated("Sign in to continue.")
     return auth.current_customer().id
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            "The request body must be a JSON object.", fields={"body": "must be a JSON object"}
-        )
-    check_body(body)
-    return body
 
 
 def _integer(body: dict[str, Any], field: str, default: Any = None) -> Any:
@@ -216,7 +206,7 @@ def _private(response: Response) -> Response:
 
 
 def _add_line(cart_id: int) -> tuple[Response, int]:
-    body = _body()
+    body = json_body()
     carts.add_item(
         cart_id,
         _integer(body, "variant_id"),
@@ -227,7 +217,7 @@ def _add_line(cart_id: int) -> tuple[Response, int]:
 
 
 def _change_line(cart_id: int, line_id: int) -> tuple[Response, int]:
-    body = _body()
+    body = json_body()
     carts.set_quantity(cart_id, line_id, _integer(body, "quantity"), actor=_actor())
     return _answer(cart_id)
 
@@ -238,7 +228,7 @@ def _remove_line(cart_id: int, line_id: int) -> tuple[Response, int]:
 
 
 def _set_voucher(cart_id: int) -> tuple[Response, int]:
-    carts.set_voucher(cart_id, _text(_body(), "code"), actor=_actor())
+    carts.set_voucher(cart_id, _text(json_body(), "code"), actor=_actor())
     return _answer(cart_id)
 
 
@@ -248,7 +238,7 @@ def _remove_voucher(cart_id: int) -> tuple[Response, int]:
 
 
 def _add_gift_card(cart_id: int) -> tuple[Response, int]:
-    carts.add_gift_card(cart_id, _text(_body(), "code"), actor=_actor())
+    carts.add_gift_card(cart_id, _text(json_body(), "code"), actor=_actor())
     return _answer(cart_id)
 
 
@@ -258,14 +248,14 @@ def _remove_gift_card(cart_id: int, gift_card_id: int) -> tuple[Response, int]:
 
 
 def _set_email(cart_id: int) -> tuple[Response, int]:
-    body = _body()
+    body = json_body()
     consent = body.get("marketing_consent", False)
     carts.set_email(cart_id, _text(body, "email"), actor=_actor(), marketing_consent=consent)
     return _answer(cart_id)
 
 
 def _set_addresses(cart_id: int) -> tuple[Response, int]:
-    body = _body()
+    body = json_body()
     unknown = set(body) - {"shipping_address", "billing_address"}
     if unknown:
         raise InvalidInput(
@@ -430,5 +420,5 @@ def merge_my_cart():
     """Fold a guest cart into the customer's cart. Raises Unauthenticated, InvalidInput,
     NotFound (404: no open guest cart with that token)."""
     customer_id = _customer_id()
-    result = carts.merge_guest_cart(_text(_body(), "guest_token"), customer_id, actor=_actor())
+    result = carts.merge_guest_cart(_text(json_body(), "guest_token"), customer_id, actor=_actor())
     return _answer(result.cart.id, capped=list(result.capped), dropped=list(result.dropped))

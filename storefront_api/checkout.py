@@ -28,8 +28,9 @@ from commerce.payments.gateway import gateway_from_config
 from commerce.payments.service import start_stripe_payment
 from commerce.shipping.engine import ShippingItem, quote_shipping
 from storefront_api import api, openapi
-from storefront_api.carts import _actor, _body, _customer_id, _guest
+from storefront_api.carts import _actor, _customer_id, _guest
 from storefront_api.limits import checkout_limit, limiter
+from storefront_api.text_input import json_body
 
 
 def _mine() -> int:
@@ -87,7 +88,7 @@ def _shipping_methods(cart_id: int):
 
 
 def _set_method(cart_id: int):
-    body = _body()
+    body = json_body()
     method_id = body.get("shipping_method_id")
     if method_id is not None and (isinstance(method_id, bool) or not isinstance(method_id, int)):
         raise InvalidInput(
@@ -111,7 +112,7 @@ def _hold(cart_id: int):
 
 
 def _place(cart_id: int, scope: str | None = None):
-    body = _body()
+    body = json_body()
     method = body.get("payment_method")
     if not isinstance(method, str):
         raise InvalidInput(

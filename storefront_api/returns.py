@@ -12,9 +12,9 @@ from flask import jsonify
 from commerce.errors import InvalidInput
 from commerce.returns import queries, service
 from storefront_api import api, openapi
-from storefront_api.accounts import json_body
 from storefront_api.auth import actor, current_customer, customer_required
 from storefront_api.return_schemas import RETURN_PATHS, RETURN_SCHEMAS
+from storefront_api.text_input import json_body
 
 openapi.register(RETURN_PATHS, RETURN_SCHEMAS)
 

@@ -2,14 +2,15 @@
 
 PostgreSQL cannot store a NUL character, and a lone UTF-16 surrogate (which a JSON `\\ud800`
 escape decodes to) cannot be encoded as UTF-8 for a query or a hash. Either would fail deep in a
-service as a 500, so the API's body and query readers refuse them first with the usual 400
-(`invalid_input`) naming each field.
+service as a 500, so the API's body (`json_body`) and query readers refuse them first with the
+usual 400 (`invalid_input`) naming each field.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from werkzeug.datastructures import MultiDict
 
 from commerce.errors import InvalidInput
@@ -62,3 +63,15 @@ def check_args(args: MultiDict) -> None:
     }
     if problems:
         raise InvalidInput(MESSAGE, fields=problems)
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, checked by `check_body`. Raises InvalidInput naming `body` when
+    it is not an object, or each field holding text no field can store."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput(
+            "The request body must be a JSON object.", fields={"body": "must be a JSON object"}
+        )
+    check_body(body)
+    return body

@@ -25,8 +25,8 @@ from commerce.errors import InvalidInput, Unauthenticated
 from commerce.fulfilment import service as fulfilment
 from commerce.fulfilment.models import SHIPMENT_STATUSES
 from storefront_api import api, openapi
-from storefront_api.accounts import json_body
 from storefront_api.limits import limiter
+from storefront_api.text_input import json_body
 
 SECRET_HEADER = "X-Tracking-Secret"  # noqa: S105  (a header name, not a secret)
 SHIPPED = ("picked_up", "in_transit", "out_for_delivery")
