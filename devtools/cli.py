@@ -97,6 +97,13 @@ def dev_up(port: int, host: str, no_seed: bool) -> None:
         if not seed.has_demo_data():
             click.echo("seeding demo data (first run only) ...")
             seed.seed_demo(progress=click.echo)
+            # The seed writes rows directly, without events: build the dashboards' rollups now
+            # rather than leave them empty until the nightly rebuilds.
+            from commerce.reporting import customers, operations, rollups
+
+            rollups.rebuild()
+            customers.rebuild_customers()
+            operations.rebuild_shipped_orders()
         # Idempotent: tax zones follow the published table; shipping only adds what is missing.
         from commerce.audit import Actor
         from commerce.shipping.service import load_default_shipping

@@ -68,4 +68,9 @@ SCHEDULE: tuple[Periodic, ...] = (
         cron="53 2 * * *",
         description="Rebuild the customers dashboard's customer_months rollup from the raw orders",
     ),
+    Periodic(
+        "commerce.reporting.operations.rebuild_shipped_orders",
+        cron="59 2 * * *",
+        description="Rebuild the operations dashboard's shipped_orders rollup from the shipments",
+    ),
 )

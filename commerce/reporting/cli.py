@@ -1,4 +1,5 @@
-"""`flask reporting rebuild` and `rebuild-customers`: recompute the rollups from the raw orders."""
+"""`flask reporting rebuild`, `rebuild-customers` and `rebuild-shipped`: recompute the rollups
+from the raw orders."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from commerce.reporting import customers, rollups
+from commerce.reporting import customers, operations, rollups
 
 reporting_cli = AppGroup("reporting", help="Sales rollups the dashboards read.")
 
@@ -38,4 +39,12 @@ def rebuild_customers_command() -> None:
     """Rebuild the customers dashboard's rollup (customer_months) of every customer."""
     started = time.perf_counter()
     done = customers.rebuild_customers()
+    click.echo(f"{done} in {time.perf_counter() - started:.1f}s")
+
+
+@reporting_cli.command("rebuild-shipped")
+def rebuild_shipped_command() -> None:
+    """Rebuild the operations dashboard's rollup (shipped_orders) of every order."""
+    started = time.perf_counter()
+    done = operations.rebuild_shipped_orders()
     click.echo(f"{done} in {time.perf_counter() - started:.1f}s")

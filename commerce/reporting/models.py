@@ -1,7 +1,10 @@
-"""Rollup tables: daily sales figures the dashboards read instead of scanning orders.
+"""Rollup tables: daily sales figures, customer months and shipped orders, which the dashboards
+read instead of scanning orders.
 
-They hold nothing that cannot be recomputed: `commerce.reporting.rollups` rewrites them from
-orders, order lines and refunds (see there for what each figure means). Amounts are integer minor
+They hold nothing that cannot be recomputed: `commerce.reporting.rollups` rewrites the sales rows
+from orders, order lines and refunds (see there for what each figure means),
+`commerce.reporting.customers` the customer months and `commerce.reporting.operations` the shipped
+orders. Amounts are integer minor
 units of the row's `currency`; `country` is '' for orders that ship nowhere.
 """
 
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CHAR, BigInteger, Date, Identity, Index, Integer, String
+from sqlalchemy import CHAR, BigInteger, Date, DateTime, Double, Identity, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce.db import Base
@@ -95,3 +98,25 @@ class CustomerMonth(Base):
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     orders: Mapped[int] = mapped_column(Integer, nullable=False)
     net_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class ShippedOrder(Base):
+    """An order with at least one shipment handed to the carrier: when it was placed, its channel
+    and the hours from placing it to its first shipment leaving (the earliest `shipped_at` of any
+    of its shipments). Rewritten per order by commerce.reporting.operations.refresh_shipped_orders;
+    the index on `placed_at` carries the channel and hours, so a year of weeks is read from the
+    index alone."""
+
+    __tablename__ = "shipped_orders"
+    __table_args__ = (
+        Index(
+            "ix_shipped_orders_placed_at",
+            "placed_at",
+            postgresql_include=["channel", "hours_to_ship"],
+        ),
+    )
+
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    placed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    hours_to_ship: Mapped[float] = mapped_column(Double, nullable=False)

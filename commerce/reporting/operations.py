@@ -1,9 +1,12 @@
 """Read-side queries for the operations dashboard: the backlog of orders waiting to ship, time
-to ship, returns and payment failures.
+to ship, returns and payment failures, and the `shipped_orders` rollup time to ship reads.
 
-These read the orders, shipments, returns and payments themselves (there is no rollup of them):
-each query is one aggregate over the chosen range, so it stays well under a second at 1,000,000
-orders. Weeks start on Monday (UTC); durations are hours.
+The backlog, returns and payment failures read the orders, returns and payments themselves: each
+is one aggregate over the chosen range. Time to ship needs each order's *first* shipment (the
+earliest `shipped_at` of any of its shipments, whatever their sequence or later status), which
+over a year of orders is too slow to find on every click; `shipped_orders` keeps it, one row per
+shipped order, rewritten by the shipment and order event handlers (`refresh_shipped_order`) and
+rebuilt nightly (`rebuild_shipped_orders`). Weeks start on Monday (UTC); durations are hours.
 """
 
 from __future__ import annotations
@@ -108,29 +111,101 @@ def waiting_to_ship(
     return {"buckets": buckets, "oldest": oldest}
 
 
+# --- the rollup: shipped_orders ------------------------------------------------------------
+
+# One lock for every shipped_orders write: each statement after it sees every commit before it,
+# so a refresh never writes figures older than the rows another refresh already wrote.
+_SHIPPED_LOCK_KEY = 0x5417_0DE5
+# One rebuild transaction covers this many order ids.
+REBUILD_CHUNK_ORDERS = 100_000
+
+_SHIPPED_UPSERT = """
+INSERT INTO shipped_orders (order_id, placed_at, channel, hours_to_ship)
+SELECT o.id, o.placed_at, o.channel, extract(epoch FROM min(s.shipped_at) - o.placed_at) / 3600.0
+FROM orders o JOIN shipments s ON s.order_id = o.id
+WHERE o.id BETWEEN :first AND :last AND s.shipped_at IS NOT NULL
+GROUP BY o.id
+ON CONFLICT (order_id) DO UPDATE
+SET placed_at = excluded.placed_at, channel = excluded.channel,
+    hours_to_ship = excluded.hours_to_ship
+WHERE (shipped_orders.placed_at, shipped_orders.channel, shipped_orders.hours_to_ship)
+      IS DISTINCT FROM (excluded.placed_at, excluded.channel, excluded.hours_to_ship)
+"""
+
+# Rows of orders that no longer exist or no longer have a shipment that left.
+_SHIPPED_PRUNE = """
+DELETE FROM shipped_orders t
+WHERE t.order_id BETWEEN :first AND :last
+  AND NOT EXISTS (SELECT 1 FROM orders o JOIN shipments s ON s.order_id = o.id
+                  WHERE o.id = t.order_id AND s.shipped_at IS NOT NULL)
+"""
+
+
+def refresh_shipped_orders(first_id: int, last_id: int, *, commit: bool = True) -> None:
+    """Rewrite the shipped_orders rows of the orders with ids `first_id`..`last_id` from their
+    orders and shipments, in one transaction (idempotent; unchanged rows are not written).
+    Raises InvalidInput if `last_id` is below `first_id`."""
+    if last_id < first_id:
+        raise InvalidInput(f"last order id {last_id} is below first order id {first_id}")
+    session = db.session
+    params = {"first": first_id, "last": last_id}
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SHIPPED_LOCK_KEY})
+    session.execute(text(_SHIPPED_UPSERT), params)
+    session.execute(text(_SHIPPED_PRUNE), params)
+    if commit:
+        session.commit()
+
+
+def refresh_shipped_order(order_id: int, *, commit: bool = True) -> bool:
+    """Rewrite the order's shipped_orders row (none unless a shipment of it has left); returns
+    whether it has one now. Raises nothing of its own."""
+    refresh_shipped_orders(order_id, order_id, commit=False)
+    found = db.session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM shipped_orders WHERE order_id = :id)"),
+        {"id": order_id},
+    ).scalar_one()
+    if commit:
+        db.session.commit()
+    return bool(found)
+
+
+def rebuild_shipped_orders() -> str:
+    """The nightly job: rewrite every order's shipped_orders row, REBUILD_CHUNK_ORDERS order ids
+    per transaction, and drop rows of orders that are gone. Raises nothing of its own."""
+    low, high = db.session.execute(
+        text(
+            "SELECT least((SELECT min(id) FROM orders),"
+            " (SELECT min(order_id) FROM shipped_orders)),"
+            " greatest((SELECT max(id) FROM orders), (SELECT max(order_id) FROM shipped_orders))"
+        )
+    ).one()
+    db.session.rollback()
+    if low is None:
+        return "no orders"
+    for first in range(low, high + 1, REBUILD_CHUNK_ORDERS):
+        refresh_shipped_orders(first, min(first + REBUILD_CHUNK_ORDERS - 1, high))
+    shipped = db.session.scalar(text("SELECT count(*) FROM shipped_orders"))
+    db.session.rollback()
+    return f"rebuilt orders {low} .. {high}: {shipped} shipped"
+
+
+# --- the dashboard's figures ---------------------------------------------------------------
+
+
 def time_to_ship(f: OperationsFilter) -> list[dict[str, Any]]:
     """Hours from placing an order to its first shipment leaving, by week the order was placed:
     [{week, orders, median_hours, p90_hours}] (orders placed in `f` that have shipped; p90 by
-    linear interpolation). Raises nothing of its own."""
+    linear interpolation), read from shipped_orders. Raises nothing of its own."""
     return _rows(
         """
-        WITH shipped AS (
-            SELECT o.placed_at, min(s.shipped_at) AS first_shipped
-            FROM orders o JOIN shipments s ON s.order_id = o.id
-            WHERE o.placed_at >= :start AND o.placed_at < :end
-              AND (CAST(:channel AS text) IS NULL OR o.channel = :channel)
-              AND s.shipped_at IS NOT NULL
-            GROUP BY o.id, o.placed_at
-        )
         SELECT CAST(date_trunc('week', placed_at AT TIME ZONE 'UTC') AS date) AS week,
                count(*) AS orders,
-               percentile_cont(0.5) WITHIN GROUP (
-                   ORDER BY extract(epoch FROM first_shipped - placed_at) / 3600.0
-               ) AS median_hours,
-               percentile_cont(0.9) WITHIN GROUP (
-                   ORDER BY extract(epoch FROM first_shipped - placed_at) / 3600.0
-               ) AS p90_hours
-        FROM shipped GROUP BY 1 ORDER BY 1
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY hours_to_ship) AS median_hours,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY hours_to_ship) AS p90_hours
+        FROM shipped_orders
+        WHERE placed_at >= :start AND placed_at < :end
+          AND (CAST(:channel AS text) IS NULL OR channel = :channel)
+        GROUP BY 1 ORDER BY 1
         """,
         **f.params,
     )

@@ -1,6 +1,9 @@
 """The operations dashboard's callbacks show the backlog, time to ship, return rate and reasons
 and payment failures of the raw orders, shipments, returns and payments (computed here
-independently in Python), with the channel filter, the empty state and malformed controls."""
+independently in Python), with the channel filter, the empty state and malformed controls; the
+shipped_orders rollup behind time to ship stays equal to the raw shipments after the events
+that change them (a parcel shipped or delivered, an order edited or cancelled) and the nightly
+rebuild."""
 
 from __future__ import annotations
 
@@ -13,10 +16,18 @@ import statistics
 
 import pytest
 from dash.exceptions import PreventUpdate
+from sqlalchemy import select, text
 
 from commerce import db
+from commerce.errors import InvalidInput
+from commerce.events import OutboxEvent
+from commerce.fulfilment import service as fulfilment
 from commerce.fulfilment.models import Shipment
+from commerce.orders.editing import edit_order
+from commerce.orders.models import Order
+from commerce.orders.service import cancel_order
 from commerce.payments.models import Payment
+from commerce.reporting import operations
 from commerce.returns.models import Return, ReturnLine
 from dashboards import router
 from dashboards.operations.callbacks import (
@@ -29,8 +40,14 @@ from dashboards.operations.callbacks import (
     update_waiting,
 )
 from dashboards.operations.layout import layout
+from jobs.handlers.fulfilment import make_shipping_documents
+from jobs.handlers.reporting import refresh_shipped_order_rollup
+from jobs.registry import routes
 from tests.dashboards.helpers import find, text_of, walk
+from tests.fulfilment.factories import PACKER, STANDARD, make_shippable_order
 from tests.inventory.factories import make_warehouse
+from tests.orders.editing_factories import CLERK
+from tests.orders.editing_factories import shop as shop_method
 from tests.reporting.factories import at, make_sale
 
 D1 = dt.date(2026, 3, 2)  # a Monday
@@ -121,6 +138,9 @@ def shop(db_session):
         (orders[3], "succeeded", "stripe"),
     ):
         _payment(order, status, order.placed_at + dt.timedelta(minutes=5), provider)
+    # The shipments were written directly, as the demo seed writes them: the nightly rebuild
+    # brings the rollup up to date.
+    operations.rebuild_shipped_orders()
     return orders
 
 
@@ -287,3 +307,196 @@ def test_the_page_and_a_callback_answer_over_http(sign_in, shop):
     assert "25.0%" in json.dumps(answer["operations-returns-kpis"])  # 4 of 16 units
     page = router.render_page("/dashboards/operations", "?channel=app")
     assert find(page, "operations-channel").value == "app"
+
+
+# --- the shipped_orders rollup -----------------------------------------------------------------
+
+
+def _expected_shipped() -> dict[int, tuple[dt.datetime, str, float]]:
+    """{order id: (placed_at, channel, hours to its first shipment leaving)} from every order and
+    shipment in the database, in Python."""
+    first: dict[int, dt.datetime] = {}
+    for shipment in db.session.scalars(select(Shipment).where(Shipment.shipped_at.is_not(None))):
+        moment = shipment.shipped_at
+        first[shipment.order_id] = min(first.get(shipment.order_id, moment), moment)
+    expected = {}
+    for order_id, shipped_at in first.items():
+        order = db.session.get(Order, order_id, populate_existing=True)
+        hours = (shipped_at - order.placed_at).total_seconds() / 3600
+        expected[order_id] = (order.placed_at, order.channel, hours)
+    return expected
+
+
+def _rollup() -> dict[int, tuple[dt.datetime, str, float]]:
+    rows = db.session.execute(
+        text("SELECT order_id, placed_at, channel, hours_to_ship FROM shipped_orders")
+    ).all()
+    return {row.order_id: (row.placed_at, row.channel, row.hours_to_ship) for row in rows}
+
+
+def _assert_rollup_matches_the_raw_rows() -> None:
+    got, expected = _rollup(), _expected_shipped()
+    assert got.keys() == expected.keys()
+    for order_id, (placed_at, channel, hours) in expected.items():
+        assert got[order_id][:2] == (placed_at, channel)
+        assert got[order_id][2] == pytest.approx(hours, abs=1e-9)
+
+
+def _deliver(name: str, order_id: int) -> str:
+    """Run the rollup handler on the newest outbox event `name` of the order."""
+    event = db.session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.name == name, OutboxEvent.payload["order_id"].as_integer() == order_id)
+        .order_by(OutboxEvent.id.desc())
+    ).first()
+    assert event is not None, name
+    return refresh_shipped_order_rollup(event.as_message())
+
+
+@pytest.fixture
+def docs_dir(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "SHIPPING_DOCS_DIR", str(tmp_path / "shipping"))
+
+
+def _labelled(order: Order, lines=None) -> Shipment:
+    shipment = fulfilment.create_shipment(order.id, lines, actor=PACKER)
+    make_shipping_documents({"payload": {"shipment_id": shipment.id}})
+    return fulfilment.get_shipment(shipment.id)
+
+
+def test_the_rollup_holds_each_shipped_orders_first_shipment(shop):
+    _assert_rollup_matches_the_raw_rows()
+    # Order 0 left in two parcels (30 h and 50 h): the first counts. Order 5 has not left.
+    assert _rollup()[shop[0].id][2] == pytest.approx(30)
+    assert shop[5].id not in _rollup() and shop[4].id not in _rollup()
+
+
+def test_a_parcel_handed_over_updates_time_to_ship_through_its_event(db_session, docs_dir):
+    placed = at(D1, 9)
+    order = make_shippable_order((2,), placed_at=placed, channel="app")
+    line = order.lines[0]
+    first = _labelled(order, {line.id: 1})
+    assert operations.refresh_shipped_order(order.id) is False  # labelled, still on the shelf
+
+    fulfilment.mark_shipped(first.id, actor=PACKER, at=placed + dt.timedelta(hours=40))
+    assert _deliver("shipment.shipped", order.id) == f"refreshed order {order.id}: shipped"
+    _assert_rollup_matches_the_raw_rows()
+    _cards, figure = update_shipping(D1.isoformat(), D2.isoformat(), "app")
+    assert list(figure.data[0].x) == [D1] and list(figure.data[0].y) == [pytest.approx(40)]
+
+    # The second parcel (sequence 2) left earlier than the first: it is now the first shipment.
+    second = _labelled(order, {line.id: 1})
+    fulfilment.mark_shipped(second.id, actor=PACKER, at=placed + dt.timedelta(hours=16))
+    _deliver("shipment.shipped", order.id)
+    _assert_rollup_matches_the_raw_rows()
+    cards, figure = update_shipping(D1.isoformat(), D2.isoformat(), None)
+    assert list(figure.data[0].y) == [pytest.approx(16)]
+    assert find(cards, "kpi-shipped").children == "1"
+
+
+def test_a_parcel_delivered_without_a_shipped_update_counts_from_its_delivery(db_session, docs_dir):
+    placed = at(D1, 6)
+    order = make_shippable_order((1,), placed_at=placed)
+    shipment = _labelled(order)
+    fulfilment.mark_delivered(shipment.id, actor=PACKER, at=placed + dt.timedelta(hours=3))
+
+    _deliver("shipment.delivered", order.id)
+
+    _assert_rollup_matches_the_raw_rows()
+    assert _rollup()[order.id][2] == pytest.approx(3)
+
+
+def test_a_tracking_number_entered_by_staff_counts_once_the_documents_job_ships_it(
+    db_session, docs_dir
+):
+    order = make_shippable_order((1,))
+    shipment = fulfilment.create_shipment(
+        order.id, carrier="dhl", service="parcel", tracking_number="JJD0042", actor=PACKER
+    )
+    make_shipping_documents({"payload": {"shipment_id": shipment.id}})
+
+    _deliver("shipment.documents_ready", order.id)
+
+    assert db_session.get(Shipment, shipment.id, populate_existing=True).status == "shipped"
+    assert set(_rollup()) == {order.id}
+    _assert_rollup_matches_the_raw_rows()
+
+
+def test_an_edited_then_shipped_order_and_a_cancelled_one_stay_right(db_session, docs_dir):
+    placed = at(D1, 8)
+    standard = {**STANDARD, "method_id": shop_method()}  # an edit prices its shipping again
+    edited = make_shippable_order(
+        (3,), placed_at=placed, payment_method="bank_transfer", shipping_method=standard
+    )
+    cancelled = make_shippable_order((1,), placed_at=placed, status="pending_payment")
+
+    edit_order(edited.id, quantities={edited.lines[0].id: 2}, actor=CLERK)
+    assert _deliver("order.edited", edited.id).endswith("nothing shipped")
+    cancel_order(cancelled.id, reason="changed their mind", actor=CLERK)
+    assert _deliver("order.cancelled", cancelled.id).endswith("nothing shipped")
+    assert _rollup() == {}
+
+    shipment = _labelled(edited)
+    fulfilment.mark_shipped(shipment.id, actor=PACKER, at=placed + dt.timedelta(hours=26))
+    _deliver("shipment.shipped", edited.id)
+    _assert_rollup_matches_the_raw_rows()
+    assert set(_rollup()) == {edited.id}
+    weeks = operations.time_to_ship(operations.OperationsFilter(D1, D2))
+    assert [(w["week"], w["orders"], w["median_hours"]) for w in weeks] == [(D1, 1, 26.0)]
+
+
+def test_the_nightly_rebuild_mends_missed_events_and_drops_what_no_longer_shipped(shop):
+    warehouse = make_warehouse()
+    late = _ship(shop[5], 7, warehouse)  # written directly: no event refreshed the rollup
+    assert shop[5].id not in _rollup()
+    gone = db.session.scalar(select(Shipment).where(Shipment.order_id == shop[1].id))
+    gone.shipped_at, gone.status = None, "cancelled"  # its only parcel never left after all
+    db.session.commit()
+
+    assert operations.rebuild_shipped_orders().endswith(f": {len(_expected_shipped())} shipped")
+
+    _assert_rollup_matches_the_raw_rows()
+    assert _rollup()[shop[5].id][2] == pytest.approx(7) and late.order_id == shop[5].id
+    assert shop[1].id not in _rollup()
+
+
+def test_refreshing_twice_or_an_order_that_is_gone_changes_nothing(shop):
+    before = _rollup()
+    for order in shop:
+        operations.refresh_shipped_order(order.id)
+        operations.refresh_shipped_order(order.id)
+    assert _rollup() == before
+    assert refresh_shipped_order_rollup({"payload": {"order_id": 987654321}}) == (
+        "refreshed order 987654321: nothing shipped"
+    )
+    with pytest.raises(InvalidInput):
+        operations.refresh_shipped_orders(5, 4)
+
+
+def test_the_rollup_handler_listens_to_shipment_and_order_events_and_rebuilds_nightly():
+    from jobs.schedule import SCHEDULE
+
+    handler = "jobs.handlers.reporting.refresh_shipped_order_rollup"
+    subscribed = {name for name, items in routes().items() if handler in {r.handler for r in items}}
+    assert {
+        "shipment.shipped",
+        "shipment.delivered",
+        "shipment.documents_ready",
+        "order.edited",
+        "order.cancelled",
+        "order.status_changed",
+    } <= subscribed
+    (entry,) = [
+        e for e in SCHEDULE if e.func == "commerce.reporting.operations.rebuild_shipped_orders"
+    ]
+    assert entry.cron == "59 2 * * *"
+
+
+def test_the_cli_rebuilds_the_shipped_orders(app, shop):
+    _ship(shop[5], 2, make_warehouse())  # written directly: no event refreshed the rollup
+
+    result = app.test_cli_runner().invoke(args=["reporting", "rebuild-shipped"])
+
+    assert result.exit_code == 0, result.output
+    assert f": {len(_expected_shipped())} shipped in " in result.output
+    _assert_rollup_matches_the_raw_rows()

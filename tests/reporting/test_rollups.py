@@ -1,5 +1,5 @@
 """The sales rollups equal figures computed independently from the raw orders and refunds, and
-the order-event handlers keep them right after refunds and cancellations."""
+the order-event handlers keep them right after refunds, cancellations and edits."""
 
 from __future__ import annotations
 
@@ -10,11 +10,17 @@ from sqlalchemy import select, text
 from commerce import db
 from commerce.audit import Actor
 from commerce.events import OutboxEvent
+from commerce.orders import service as orders
+from commerce.orders.drafts import send_draft_order
+from commerce.orders.editing import edit_order
 from commerce.orders.service import cancel_order
 from commerce.payments.refunds import refund_order
 from commerce.reporting import rollups
 from jobs.handlers.reporting import refresh_order_rollups
+from jobs.registry import routes
+from tests.carts.factories import make_variant
 from tests.checkout.factories import make_order
+from tests.orders.editing_factories import draft, shop
 from tests.payments_ops.factories import offline_order
 from tests.reporting.factories import (
     at,
@@ -125,6 +131,31 @@ def test_a_cancelled_order_leaves_the_rollup_through_its_event(db_session):
 
     row = rollup_rows("sales_daily")[(D1, "EUR", "DE", "web")]
     assert (row["orders"], row["gross"], row["units"]) == (1, kept.subtotal_amount, 1)
+    assert rollup_rows("sales_daily") == expected_sales()
+
+
+def test_an_edit_updates_the_rollup_through_its_event(db_session, mailbox):
+    tee, cap = make_variant(2000, stock=10), make_variant(1000, stock=10)
+    order = draft(shop(), {tee.id: 1, cap.id: 1})
+    send_draft_order(order.id, actor=CLERK)
+    order.payment_method = "bank_transfer"
+    db.session.commit()
+    orders.mark_paid_offline(order.id, reference="TRX-1", actor=CLERK)
+    today = order.placed_at.astimezone(dt.UTC).date()
+    _deliver("order.paid", order.id)
+    assert rollup_rows("sales_daily")[(today, "EUR", "DE", "draft")]["gross"] == 3000
+
+    cap_line = next(line for line in order.lines if line.sku == cap.sku)
+    edit_order(order.id, remove=[cap_line.id], actor=CLERK)  # money to pay back by hand
+    handlers = {route.handler for route in routes()["order.edited"]}
+    assert {
+        "jobs.handlers.reporting.refresh_order_rollups",
+        "jobs.handlers.reporting.refresh_customer_rollups",
+    } <= handlers
+    assert _deliver("order.edited", order.id) == f"refreshed {today.isoformat()}"
+
+    row = rollup_rows("sales_daily")[(today, "EUR", "DE", "draft")]
+    assert (row["gross"], row["units"], row["orders"]) == (2000, 1, 1)
     assert rollup_rows("sales_daily") == expected_sales()
 
 
