@@ -98,6 +98,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SELLER_ADDRESS": _str(env, "SELLER_ADDRESS", ""),
         "SELLER_VAT_ID": _str(env, "SELLER_VAT_ID", ""),
         "CATALOG_CACHE_SECONDS": _int(env, "CATALOG_CACHE_SECONDS", 60),
+        "CART_CACHE_SECONDS": _int(env, "CART_CACHE_SECONDS", 600),
         "PUBLIC_URL": _str(env, "PUBLIC_URL", "http://127.0.0.1:5000"),
         "STOREFRONT_ORIGINS": _list(env, "STOREFRONT_ORIGINS"),
         "API_RATE_LIMIT": _str(env, "API_RATE_LIMIT", "600 per minute"),

@@ -304,3 +304,29 @@ class GiftCardTransaction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+# The shop-wide tables a cart's prices read. A statement-level trigger on each bumps its row in
+# pricing_generations in the writing transaction (migration 0029), so a cached cart read can tell
+# cheaply that none of them changed (commerce/carts/cache.py).
+GENERATION_TABLES = (
+    "promotions",
+    "tax_zones",
+    "tax_rates",
+    "categories",
+    "warehouses",
+    "customer_groups",
+    "price_lists",
+)
+
+
+class PricingGeneration(Base):
+    """How often a table of GENERATION_TABLES has been written: a counter the database's own
+    trigger bumps, never the application."""
+
+    __tablename__ = "pricing_generations"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    generation: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default=text("0")
+    )
