@@ -22,8 +22,9 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import BigInteger, DateTime, Index, String, delete, func, select, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from commerce import audit, db
 from commerce.audit import Actor
@@ -77,22 +78,46 @@ class Route:
         return self.handler.rsplit(".", 1)[-1]
 
 
+# Session.info key: this session's transaction recorded events, so its commit wakes the relay.
+_WAKE_RELAY = "outbox_wake_relay"
+
+
+def _wake_relay_on_commit() -> None:
+    db.session().info[_WAKE_RELAY] = True
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _notify_relay(session: Session) -> None:
+    """One NOTIFY per transaction that recorded events, sent as it commits: PostgreSQL delivers it
+    to a listening relay when (and only if) the transaction commits. A use case recording three
+    events sends one statement, not three. A savepoint's release is no commit: it waits."""
+    if not session.in_nested_transaction() and session.info.pop(_WAKE_RELAY, False):
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_wake_up(session: Session, transaction: SessionTransaction) -> None:
+    # A rolled back transaction's events are gone; the next transaction starts without a wake-up.
+    if transaction.parent is None:
+        session.info.pop(_WAKE_RELAY, None)
+
+
 def record(name: str, **payload: Any) -> OutboxEvent:
-    """Add an event to the current transaction's outbox (the caller commits). Returns the row."""
+    """Add an event to the current transaction's outbox (the caller commits); its commit wakes a
+    listening relay. Returns the row."""
     event = OutboxEvent(name=name, payload=payload)
     db.session.add(event)
-    # Wakes a listening relay when (and only if) the transaction commits.
-    db.session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    _wake_relay_on_commit()
     return event
 
 
 def record_many(events: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
-    """Add one outbox row per (name, payload) to the current transaction with one COPY and a
-    single relay wake-up (the caller commits). Returns the count."""
+    """Add one outbox row per (name, payload) to the current transaction with one COPY (the
+    caller commits; its commit wakes a listening relay). Returns the count."""
     rows = [(name, Jsonb(dict(payload))) for name, payload in events]
     if rows:
         db.copy_rows("outbox_events", ("name", "payload"), rows)
-        db.session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        _wake_relay_on_commit()
     return len(rows)
 
 

@@ -93,6 +93,29 @@ def test_event_is_rolled_back_with_a_failed_use_case(db_session):
     assert db_session.scalar(select(func.count()).select_from(OutboxEvent)) == before
 
 
+@pytest.mark.committed
+def test_a_commit_with_events_wakes_the_relay_and_a_rollback_does_not(app, db_session):
+    with events.listening() as wait:
+        events.record("test.rolled_back", n=1)
+        db_session.rollback()
+        assert not wait(0.3)
+
+        events.record("test.first", n=1)
+        events.record("test.second", n=2)
+        db_session.commit()
+        assert wait(2)
+        assert not wait(0.3)  # one wake-up for the transaction's two events
+
+        db_session.commit()  # a transaction without events wakes nobody
+        assert not wait(0.3)
+
+        with db_session.begin_nested():  # released, not committed: the commit wakes the relay
+            events.record("test.in_savepoint", n=3)
+        assert not wait(0.3)
+        db_session.commit()
+        assert wait(2)
+
+
 def test_handlers_register_by_event_name():
     table = routes()
     [route] = table["staff_user.created"]
