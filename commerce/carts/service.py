@@ -598,11 +598,19 @@ def mark_cart_converted(
     actor: Actor,
     session: Session | None = None,
     commit: bool = True,
-) -> Cart:
-    """Close a cart that checkout turned into an order (its token stops working; the customer
-    gets a fresh cart on their next visit). Raises NotFound (no open cart)."""
-    with unit_of_work(session, commit=commit) as s:
-        cart = _lock(s, cart_id)
-        cart.status, cart.closed_at = "converted", utcnow()
-        events.record("cart.converted", cart_id=cart.id, order_id=order_id, actor_kind=actor.kind)
-    return cart
+) -> None:
+    """Close an open cart that checkout turned into an order (its token stops working; the
+    customer gets a fresh cart on their next visit) and record `cart.converted`. Raises NotFound
+    (no open cart)."""
+    now = utcnow()
+    with unit_of_work(session, commit=commit, savepoint=False) as s:
+        # One conditional UPDATE locks the row and checks that the cart is still open at once.
+        closed = s.scalar(
+            update(Cart)
+            .where(Cart.id == cart_id, Cart.status == "open")
+            .values(status="converted", closed_at=now, updated_at=now)
+            .returning(Cart.id)
+        )
+        if closed is None:
+            raise _not_found()
+        events.record("cart.converted", cart_id=closed, order_id=order_id, actor_kind=actor.kind)

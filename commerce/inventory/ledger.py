@@ -45,10 +45,15 @@ class Move:
 
 @contextlib.contextmanager
 def unit_of_work(
-    session: Session | scoped_session[Session] | None = None, *, commit: bool = True
+    session: Session | scoped_session[Session] | None = None,
+    *,
+    commit: bool = True,
+    savepoint: bool = True,
 ) -> Iterator[Session]:
     """Run one use case on `session` (default: db.session): a savepoint undone on any error, so
-    nothing partial is written, then one commit unless `commit` is False.
+    nothing partial is written, then one commit unless `commit` is False. `savepoint=False` is
+    for a use case whose only write is one statement, atomic by itself: it saves the two round
+    trips of the savepoint.
 
     While it runs, `session` is this thread's db.session, so the audit rows and events that
     commerce.audit and commerce.events add land in the same transaction as the stock change.
@@ -61,7 +66,7 @@ def unit_of_work(
     if swapped:
         registry.set(target)
     try:
-        with target.begin_nested():
+        with target.begin_nested() if savepoint else contextlib.nullcontext():
             yield target
         if commit:
             target.commit()

@@ -12,6 +12,7 @@ from commerce.carts.errors import VariantUnavailable
 from commerce.carts.models import Cart, CartLine
 from commerce.carts.reading import price_cart, read_cart
 from commerce.errors import InvalidInput, NotFound
+from commerce.events import OutboxEvent
 from commerce.inventory import service as inventory
 from commerce.inventory.errors import OutOfStock
 from commerce.pricing import rules
@@ -337,3 +338,13 @@ def test_a_converted_cart_is_closed(db_session):
         carts.get_cart_for_token(token)
     with pytest.raises(NotFound):
         carts.add_item(cart_id, make_variant().id, 1, actor=SHOPPER)
+    status, closed_at = db_session.execute(
+        select(Cart.status, Cart.closed_at).where(Cart.id == cart_id)
+    ).one()
+    assert status == "converted" and closed_at is not None
+    [payload] = db_session.scalars(
+        select(OutboxEvent.payload).where(OutboxEvent.name == "cart.converted")
+    )
+    assert payload == {"cart_id": cart_id, "order_id": None, "actor_kind": SHOPPER.kind}
+    with pytest.raises(NotFound):  # only an open cart converts, once
+        carts.mark_cart_converted(cart_id, order_id=None, actor=SHOPPER)
