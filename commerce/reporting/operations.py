@@ -1,8 +1,9 @@
 """Read-side queries for the operations dashboard: the backlog of orders waiting to ship, time
 to ship, returns and payment failures, and the `shipped_orders` rollup time to ship reads.
 
-The backlog, returns and payment failures read the orders, returns and payments themselves: each
-is one aggregate over the chosen range. Time to ship needs each order's *first* shipment (the
+The backlog, returns and payment failures read the orders, returns and payments themselves (the
+units sold, for the return rate, come from the sales rollup): each is one aggregate over the
+chosen range. Time to ship needs each order's *first* shipment (the
 earliest `shipped_at` of any of its shipments, whatever their sequence or later status), which
 over a year of orders is too slow to find on every click; `shipped_orders` keeps it, one row per
 shipped order, rewritten by the shipment and order event handlers (`refresh_shipped_order`) and
@@ -215,16 +216,15 @@ def returns_summary(f: OperationsFilter) -> dict[str, Any]:
     """Units sold in orders placed in `f` (paid or later), the units of them asked back in returns
     that were not rejected, the return rate (returned / sold, None without sales) and
     [{reason, units}] by return line reason, most first. Raises nothing of its own."""
+    # The units of the sales rollup's orders (every status but draft, pending_payment and
+    # cancelled: SOLD_STATUSES) placed on these UTC days, in every currency and country.
     sold = db.session.execute(
         text(
-            "SELECT coalesce(sum(l.quantity), 0) FROM orders o"
-            " JOIN order_lines l ON l.order_id = o.id"
-            " WHERE o.status IN"
-            " ('paid', 'partially_fulfilled', 'fulfilled', 'delivered', 'on_hold')"
-            " AND o.placed_at >= :start AND o.placed_at < :end"
-            " AND (CAST(:channel AS text) IS NULL OR o.channel = :channel)"
+            "SELECT coalesce(sum(units), 0) FROM sales_daily"
+            " WHERE day BETWEEN :first AND :last"
+            " AND (CAST(:channel AS text) IS NULL OR channel = :channel)"
         ),
-        f.params,
+        {"first": f.start, "last": f.end, "channel": f.channel},
     ).scalar_one()
     reasons = _rows(
         """
@@ -250,24 +250,30 @@ def returns_summary(f: OperationsFilter) -> dict[str, Any]:
     }
 
 
+_PAYMENT_ATTEMPTS = """
+SELECT CAST(date_trunc('week', p.created_at AT TIME ZONE 'UTC') AS date) AS week,
+       p.provider,
+       count(*) AS attempts,
+       count(*) FILTER (WHERE p.status IN ('failed', 'cancelled')) AS failures
+FROM payments p
+WHERE p.created_at >= :start AND p.created_at < :end
+  AND p.status IN ('succeeded', 'failed', 'cancelled') {channel}
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+# Every payment has its order: the orders are read only to choose a channel.
+_PAYMENT_FAILURES = {
+    False: _PAYMENT_ATTEMPTS.format(channel=""),
+    True: _PAYMENT_ATTEMPTS.format(
+        channel="AND p.order_id IN (SELECT id FROM orders WHERE channel = :channel)"
+    ),
+}
+
+
 def payment_failures(f: OperationsFilter) -> list[dict[str, Any]]:
     """Payment attempts made in `f` (succeeded, failed or cancelled) by week and provider:
     [{week, provider, attempts, failures, rate}] with rate = failures / attempts. Raises nothing
     of its own."""
-    rows = _rows(
-        """
-        SELECT CAST(date_trunc('week', p.created_at AT TIME ZONE 'UTC') AS date) AS week,
-               p.provider,
-               count(*) AS attempts,
-               count(*) FILTER (WHERE p.status IN ('failed', 'cancelled')) AS failures
-        FROM payments p JOIN orders o ON o.id = p.order_id
-        WHERE p.created_at >= :start AND p.created_at < :end
-          AND p.status IN ('succeeded', 'failed', 'cancelled')
-          AND (CAST(:channel AS text) IS NULL OR o.channel = :channel)
-        GROUP BY 1, 2 ORDER BY 1, 2
-        """,
-        **f.params,
-    )
+    rows = _rows(_PAYMENT_FAILURES[f.channel is not None], **f.params)
     for row in rows:
         row["rate"] = row["failures"] / row["attempts"]
     return rows

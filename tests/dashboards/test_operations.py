@@ -27,7 +27,7 @@ from commerce.orders.editing import edit_order
 from commerce.orders.models import Order
 from commerce.orders.service import cancel_order
 from commerce.payments.models import Payment
-from commerce.reporting import operations
+from commerce.reporting import operations, rollups
 from commerce.returns.models import Return, ReturnLine
 from dashboards import router
 from dashboards.operations.callbacks import (
@@ -138,8 +138,9 @@ def shop(db_session):
         (orders[3], "succeeded", "stripe"),
     ):
         _payment(order, status, order.placed_at + dt.timedelta(minutes=5), provider)
-    # The shipments were written directly, as the demo seed writes them: the nightly rebuild
-    # brings the rollup up to date.
+    # Orders and shipments were written directly, as the demo seed writes them: the nightly
+    # rebuilds bring the rollups (units sold, shipped orders) up to date.
+    rollups.rebuild(D1, D2)
     operations.rebuild_shipped_orders()
     return orders
 
@@ -266,6 +267,7 @@ def test_malformed_query_string_and_controls_fall_back_to_defaults(db_session):
     assert dates.start_date == (today - dt.timedelta(days=29)).isoformat()
     assert find(page, "operations-channel").value is None
     order = make_sale(at(today, 0), [(None, 2, 1500, 0)])
+    rollups.refresh_order(order.id)
     cards, _figure = update_returns("soon", None, "fax")
     assert find(cards, "kpi-units-sold").children == "2"
     assert order.id and "Operations" in text_of(page)
