@@ -28,15 +28,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 
 from commerce import audit, db, events
 from commerce.audit import Actor
 from commerce.carts import service as carts
-from commerce.carts.models import Cart, CartLine
+from commerce.carts.models import Cart, CartGiftCard, CartLine
 from commerce.carts.reading import CartView, price_cart
+from commerce.catalog.models import Product, Variant
 from commerce.checkout.models import CheckoutRequest
 from commerce.db import utcnow
 from commerce.errors import Conflict, InvalidInput, NotFound
@@ -44,7 +44,11 @@ from commerce.inventory import service as inventory
 from commerce.inventory.models import StockReservation
 from commerce.orders import timeline
 from commerce.orders.models import PAYMENT_METHODS, Order, OrderLine
+from commerce.pricing import engine as pricing
 from commerce.pricing.gift_cards import redeem_gift_card_by_id
+from commerce.pricing.lookups import ITEM_COLUMNS, Item, item_of
+from commerce.pricing.models import Voucher
+from commerce.pricing.quotes import Quote
 from commerce.pricing.vouchers import record_voucher_redemption
 from commerce.shipping.engine import ShippingItem, get_quote
 
@@ -80,21 +84,63 @@ def _hold_seconds() -> int:
     return int(current_app.config.get("CHECKOUT_HOLD_SECONDS") or 900)
 
 
-def _open_cart(cart_id: int, *, lock: bool) -> Cart:
-    # Lines and their variants come along in one query each: placement reads every line's
-    # variant (digital or not, weight, options) several times.
-    cart = db.session.get(
-        Cart,
-        cart_id,
-        with_for_update=lock,
-        populate_existing=lock,
-        options=[selectinload(Cart.lines).selectinload(CartLine.variant)],
-    )
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Line:
+    """A cart line as checkout reads it, with its variant (as pricing reads it) and whether the
+    variant's product is on sale now."""
+
+    id: int
+    variant_id: int
+    quantity: int
+    unit_price_amount: int
+    on_sale: bool
+    is_digital: bool
+    weight_grams: int | None
+    shipping_class: str
+    option_values: dict[str, str]
+    item: Item
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _OpenCart:
+    """A locked open cart with its lines (in line id order), voucher code and gift cards (in the
+    order added), read once for the whole placement."""
+
+    id: int
+    customer_id: int | None
+    currency: str
+    email: str | None
+    shipping_address: dict[str, Any] | None
+    billing_address: dict[str, Any] | None
+    shipping_method_id: int | None
+    voucher_code: str | None
+    gift_card_ids: tuple[int, ...]
+    lines: tuple[_Line, ...]
+
+
+def _open_cart(cart_id: int) -> _OpenCart:
+    """Lock the open cart and read it with its lines, variants, voucher code and gift cards, in
+    two statements. Raises NotFound (no such open cart), Conflict (the cart was ordered)."""
+    cart = db.session.execute(
+        select(
+            Cart.id,
+            Cart.status,
+            Cart.customer_id,
+            Cart.currency,
+            Cart.email,
+            Cart.shipping_address,
+            Cart.billing_address,
+            Cart.shipping_method_id,
+            Cart.voucher_id,
+        )
+        .where(Cart.id == cart_id)
+        .with_for_update()
+    ).first()
     if cart is None:
         raise NotFound("No such cart.")
     if cart.status == "converted":
         number = db.session.scalar(
-            select(Order.number).where(Order.cart_reference == carts.cart_reference(cart))
+            select(Order.number).where(Order.cart_reference == carts.cart_reference(cart.id))
         )
         raise Conflict(
             f"This cart was already ordered (order #{number}).",
@@ -102,24 +148,75 @@ def _open_cart(cart_id: int, *, lock: bool) -> Cart:
         )
     if cart.status != "open":
         raise NotFound("No such cart.")
-    return cart
+    # Read after the lock is held (a statement of its own, so it sees every change committed
+    # before): whatever changes a cart's lines, voucher or gift cards locks the cart first.
+    gift_cards = (
+        select(func.array_agg(aggregate_order_by(CartGiftCard.gift_card_id, CartGiftCard.added_at)))
+        .where(CartGiftCard.cart_id == cart.id)
+        .scalar_subquery()
+    )
+    voucher = select(Voucher.code).where(Voucher.id == cart.voucher_id).scalar_subquery()
+    rows = db.session.execute(
+        select(
+            CartLine.id.label("line_id"),
+            CartLine.quantity,
+            CartLine.unit_price_amount,
+            *ITEM_COLUMNS,
+            Variant.weight_grams,
+            Variant.shipping_class,
+            carts.visible_product().label("on_sale"),
+            gift_cards.label("gift_card_ids"),
+            voucher.label("voucher_code"),
+        )
+        .join(Variant, Variant.id == CartLine.variant_id)
+        .join(Product, Product.id == Variant.product_id)
+        .where(CartLine.cart_id == cart.id)
+        .order_by(CartLine.id)
+    ).all()
+    lines = tuple(
+        _Line(
+            id=row.line_id,
+            variant_id=row.variant_id,
+            quantity=row.quantity,
+            unit_price_amount=row.unit_price_amount,
+            on_sale=bool(row.on_sale),
+            is_digital=row.is_digital,
+            weight_grams=row.weight_grams,
+            shipping_class=row.shipping_class,
+            option_values=dict(row.option_values or {}),
+            item=item_of(str(row.line_id), row.quantity, row),
+        )
+        for row in rows
+    )
+    return _OpenCart(
+        id=cart.id,
+        customer_id=cart.customer_id,
+        currency=cart.currency,
+        email=cart.email,
+        shipping_address=cart.shipping_address,
+        billing_address=cart.billing_address,
+        shipping_method_id=cart.shipping_method_id,
+        voucher_code=rows[0].voucher_code if rows else None,
+        gift_card_ids=tuple(rows[0].gift_card_ids or ()) if rows else (),
+        lines=lines,
+    )
 
 
-def _lines(cart: Cart) -> list[tuple[int, int]]:
+def _lines(cart: _OpenCart) -> list[tuple[int, int]]:
     """The (variant_id, quantity) pairs whose stock checkout holds: every line but digital ones
     (files and license keys are not shelf stock). Raises InvalidInput for an empty cart."""
     if not cart.lines:
         raise InvalidInput("lines: the cart is empty", fields={"lines": "the cart is empty"})
-    return [(line.variant_id, line.quantity) for line in cart.lines if not line.variant.is_digital]
+    return [(line.variant_id, line.quantity) for line in cart.lines if not line.is_digital]
 
 
 def start_checkout(cart_id: int, *, actor: Actor) -> Hold:
     """Reserve every unit in the cart for CHECKOUT_HOLD_SECONDS (again: the hold is renewed and
     follows the cart's current lines). Raises NotFound, Conflict (the cart was ordered),
     InvalidInput (empty cart), OutOfStock (409 naming each short line and what is available)."""
-    cart = _open_cart(cart_id, lock=True)
+    cart = _open_cart(cart_id)
     lines = _lines(cart)
-    reference = carts.cart_reference(cart)
+    reference = carts.cart_reference(cart.id)
     if not lines:  # digital goods only: nothing on a shelf to hold
         return Hold(reference, utcnow() + dt.timedelta(seconds=_hold_seconds()), ())
     held = inventory.reserve_stock(lines, reference, _hold_seconds(), actor=actor)
@@ -142,9 +239,9 @@ def _check_request(idempotency_key: str, payment_method: str) -> str:
     return key
 
 
-def _claim(scope: str, key: str, fingerprint: str) -> CheckoutRequest | None:
-    """Insert the key's row, or (after any transaction holding it has finished) return the row
-    that was there."""
+def _claim(scope: str, key: str, fingerprint: str) -> int | CheckoutRequest:
+    """Insert the key's row and return its id, or (after any transaction holding it has
+    finished) return the row that was there."""
     claimed = db.session.scalar(
         insert(CheckoutRequest)
         .values(scope=scope, key=key, fingerprint=fingerprint)
@@ -152,20 +249,12 @@ def _claim(scope: str, key: str, fingerprint: str) -> CheckoutRequest | None:
         .returning(CheckoutRequest.id)
     )
     if claimed is not None:
-        return None
+        return claimed
     existing = db.session.scalar(
         select(CheckoutRequest).where(CheckoutRequest.scope == scope, CheckoutRequest.key == key)
     )
     assert existing is not None
     return existing
-
-
-def _request_row(scope: str, key: str) -> CheckoutRequest:
-    row = db.session.scalar(
-        select(CheckoutRequest).where(CheckoutRequest.scope == scope, CheckoutRequest.key == key)
-    )
-    assert row is not None
-    return row
 
 
 def _refuse_changes(view: CartView) -> None:
@@ -182,16 +271,16 @@ def _refuse_changes(view: CartView) -> None:
         )
 
 
-def _shipping(cart: Cart) -> tuple[Callable[[int], int] | None, dict[str, Any]]:
+def _shipping(cart: _OpenCart) -> tuple[Callable[[int], int] | None, dict[str, Any]]:
     """The shipping price for the pricing engine to call with the items' amount after discounts
     (None when nothing ships), and the dict that will hold the chosen method's snapshot once it
     was called. Raises InvalidInput naming shipping_address or shipping_method."""
     items = [
         ShippingItem(
-            weight_grams=line.variant.weight_grams or 0,
+            weight_grams=line.weight_grams or 0,
             quantity=line.quantity,
-            is_digital=line.variant.is_digital,
-            shipping_class=line.variant.shipping_class,
+            is_digital=line.is_digital,
+            shipping_class=line.shipping_class,
         )
         for line in cart.lines
     ]
@@ -212,6 +301,37 @@ def _shipping(cart: Cart) -> tuple[Callable[[int], int] | None, dict[str, Any]]:
         return quoted.amount
 
     return price, chosen
+
+
+def _price(cart: _OpenCart, shipping: Callable[[int], int] | None) -> Quote:
+    """The cart priced strictly, as commerce.carts.reading.price_cart(strict=True) prices it, when
+    nothing changed since the shopper last read it. Raises CartChanged (a line left the catalog,
+    or a price differs from the one shown), and as pricing.quote (VoucherRejected, ...).
+
+    Checkout prices the lines it already read with the locked cart; only when one of them is off
+    sale or priced differently does it ask price_cart, whose notices name what changed."""
+    if all(line.on_sale for line in cart.lines):
+        quote = pricing.quote(
+            [line.item for line in cart.lines],
+            currency=cart.currency,
+            customer_id=cart.customer_id,
+            email=cart.email,
+            voucher_code=cart.voucher_code,
+            gift_card_ids=cart.gift_card_ids,
+            shipping_amount=shipping,
+            address=pricing.tax_address(
+                cart.shipping_address,
+                cart.billing_address,
+                ships_goods=any(not line.is_digital for line in cart.lines),
+            ),
+            strict=True,
+        )
+        shown = [line.unit_price_amount for line in cart.lines]
+        if [priced.unit_price for priced in quote.lines] == shown:
+            return quote
+    view = price_cart(cart.id, shipping_amount=shipping, strict=True)
+    _refuse_changes(view)
+    return view.quote
 
 
 def place_order(
@@ -237,7 +357,7 @@ def place_order(
     fingerprint = _fingerprint(scope, payment_method)
     try:
         existing = _claim(scope, key, fingerprint)
-        if existing is not None:
+        if isinstance(existing, CheckoutRequest):
             if existing.fingerprint != fingerprint:
                 raise Conflict(
                     "This Idempotency-Key was already used for another request; send a new key.",
@@ -247,7 +367,7 @@ def place_order(
             assert order is not None  # the key's row commits with its order
             db.session.commit()
             return PlacedOrder(order, created=False)
-        order = _place(cart_id, scope, key, payment_method, actor, channel)
+        order = _place(cart_id, existing, payment_method, actor, channel)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -255,18 +375,14 @@ def place_order(
     return PlacedOrder(order, created=True)
 
 
-def _place(
-    cart_id: int, scope: str, key: str, payment_method: str, actor: Actor, channel: str
-) -> Order:
-    cart = _open_cart(cart_id, lock=True)
+def _place(cart_id: int, request_id: int, payment_method: str, actor: Actor, channel: str) -> Order:
+    cart = _open_cart(cart_id)
     lines = _lines(cart)
     if not cart.email:
         raise InvalidInput("email: is required to place an order", fields={"email": "is required"})
     shipping, chosen = _shipping(cart)
-    view = price_cart(cart.id, shipping_amount=shipping, strict=True)
-    _refuse_changes(view)
+    quote = _price(cart, shipping)
     method = chosen or None
-    quote = view.quote
     now = utcnow()
     paid_in_full = quote.amount_due == 0
     tax_by_key = {item.key: item for item in quote.tax_result.lines} if quote.tax_result else {}
@@ -281,7 +397,7 @@ def _place(
     shipping_amount_charged = (
         quote.shipping_total if quote.prices_include_tax else quote.shipping_charged
     )
-    variants = {line.variant_id: line.variant for line in cart.lines}
+    options = {line.variant_id: line.option_values for line in cart.lines}
     order = Order(
         customer_id=cart.customer_id,
         email=cart.email,
@@ -303,7 +419,7 @@ def _place(
         shipping_method=method,
         tax_lines=quote.tax_result.snapshot()["tax_lines"] if quote.tax_result else [],
         adjustments=_adjustments(quote, sum(exempt_off.values())),
-        cart_reference=carts.cart_reference(cart),
+        cart_reference=carts.cart_reference(cart.id),
         placed_at=now,
         lines=[
             OrderLine(
@@ -318,7 +434,7 @@ def _place(
                 tax_included=quote.prices_include_tax,
                 tax_rate=tax_by_key[line.key].rate if line.key in tax_by_key else None,
                 tax_class=line.tax_class,
-                option_values=dict(variants[line.variant_id].option_values or {}),
+                option_values=dict(options[line.variant_id]),
                 is_digital=line.is_digital,
             )
             for line in quote.lines
@@ -326,7 +442,10 @@ def _place(
     )
     db.session.add(order)
     db.session.flush()
-    _request_row(scope, key).order_id = order.id
+    db.session.execute(
+        update(CheckoutRequest).where(CheckoutRequest.id == request_id).values(order_id=order.id),
+        execution_options={"synchronize_session": False},
+    )
     reference = f"order:{order.number}"
     if quote.voucher is not None:
         record_voucher_redemption(
@@ -349,7 +468,7 @@ def _place(
             currency=quote.currency,
             commit=False,
         )
-    _allocate(carts.cart_reference(cart), lines, reference, actor)
+    _allocate(carts.cart_reference(cart.id), lines, reference, actor)
     carts.mark_cart_converted(cart.id, order_id=order.id, actor=actor, commit=False)
     audit.record(
         actor,

@@ -211,6 +211,8 @@ def _apply_voucher(
 def _gift_cards(
     gift_card_ids: Sequence[int], currency: str, due: int, now: dt.datetime
 ) -> tuple[list[GiftCardApplication], list[GiftCardProblem]]:
+    if not gift_card_ids:
+        return [], []
     cards = {
         card.id: card
         for card in db.session.scalars(select(GiftCard).where(GiftCard.id.in_(gift_card_ids)))
@@ -243,7 +245,7 @@ def _check_shipping(amount: object) -> None:
 
 
 def quote(
-    lines: Sequence[PricingLine],
+    lines: Sequence[PricingLine | Item],
     *,
     currency: str,
     customer_id: int | None = None,
@@ -264,7 +266,9 @@ def quote(
     `shipping_amount` is what the shipping context quoted (None: not chosen yet, counted as 0),
     or a function the engine calls with the items' amount after steps 2-3 (what a free-over
     threshold compares with) that returns it, so checkout prices a cart once; `address` is where
-    tax is due (see tax_address), None for no tax yet."""
+    tax is due (see tax_address), None for no tax yet. A line may be an Item its caller already
+    read (lookups.item_of; checkout reads them with the locked cart), whose variant is not read
+    again."""
     now = now or utcnow()
     if not callable(shipping_amount):
         _check_shipping(shipping_amount)

@@ -68,37 +68,61 @@ def variant_title(product_title: str, option_values: Mapping[str, str] | None) -
     return f"{product_title} ({options})" if options else product_title
 
 
-def load_items(lines: Sequence[PricingLine]) -> list[Item]:
-    ids = [line.variant_id for line in lines]
-    rows = db.session.execute(
-        select(Variant, Product.title, Product.category_id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(Variant.id.in_(ids))
-    ).all()
-    found = {variant.id: (variant, title, category_id) for variant, title, category_id in rows}
+# What an Item is read from: the variant and its product, as plain columns (no entity loading).
+ITEM_COLUMNS = (
+    Variant.id.label("variant_id"),
+    Variant.product_id,
+    Product.category_id,
+    Variant.sku,
+    Product.title.label("product_title"),
+    Variant.option_values,
+    Variant.price_amount,
+    Variant.currency,
+    Variant.tax_class,
+    Variant.is_digital,
+)
+
+
+def item_of(key: str, quantity: int, row: Any) -> Item:
+    """The Item of a line (`key`, `quantity`) from a row holding ITEM_COLUMNS."""
+    return Item(
+        key=key,
+        variant_id=row.variant_id,
+        product_id=row.product_id,
+        category_id=row.category_id,
+        sku=row.sku,
+        title=variant_title(row.product_title, row.option_values),
+        quantity=quantity,
+        price=row.price_amount,
+        currency=row.currency,
+        tax_class=row.tax_class or DEFAULT_TAX_CLASS,
+        is_digital=row.is_digital,
+    )
+
+
+def load_items(lines: Sequence[PricingLine | Item]) -> list[Item]:
+    """The lines with their variants read (an Item a caller already read is kept as it is), in
+    the lines' order. Raises NotFound naming a line whose variant does not exist."""
+    ids = [line.variant_id for line in lines if not isinstance(line, Item)]
+    found: dict[int, Any] = {}
+    if ids:
+        rows = db.session.execute(
+            select(*ITEM_COLUMNS)
+            .join(Product, Product.id == Variant.product_id)
+            .where(Variant.id.in_(ids))
+        )
+        found = {row.variant_id: row for row in rows}
     items = []
     for line in lines:
+        if isinstance(line, Item):
+            items.append(line)
+            continue
         if line.variant_id not in found:
             raise NotFound(
                 f"line {line.key}: variant {line.variant_id} does not exist.",
                 details={"line": line.key, "variant_id": line.variant_id},
             )
-        variant, title, category_id = found[line.variant_id]
-        items.append(
-            Item(
-                key=line.key,
-                variant_id=variant.id,
-                product_id=variant.product_id,
-                category_id=category_id,
-                sku=variant.sku,
-                title=variant_title(title, variant.option_values),
-                quantity=line.quantity,
-                price=variant.price_amount,
-                currency=variant.currency,
-                tax_class=variant.tax_class or DEFAULT_TAX_CLASS,
-                is_digital=variant.is_digital,
-            )
-        )
+        items.append(item_of(line.key, line.quantity, found[line.variant_id]))
     return items
 
 
