@@ -38,6 +38,7 @@ ROLLUPS = (
     "sales_daily",
     "category_sales_daily",
     "product_sales_daily",
+    "product_sales_monthly",
     "customer_months",
     "shipped_orders",
 )

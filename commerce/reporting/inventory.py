@@ -13,9 +13,10 @@ What the figures mean:
   *Out of stock*: available <= 0. *Low stock*: 0 < available <= the variant's low-stock threshold
   (variants without a threshold are never "low").
 - **days of cover** = available / (units sold over the last N days / N), sales from the
-  `product_sales_daily` rollup (all currencies and warehouses: sales are not recorded per
-  warehouse, so with a warehouse selected the cover is that warehouse's stock at the shop's whole
-  rate). Nothing available gives 0 days; no sales in N days gives infinite cover (None here).
+  `product_sales_daily` rollup, whole months from `product_sales_monthly` (all currencies and
+  warehouses: sales are not recorded per warehouse, so with a warehouse selected the cover is that
+  warehouse's stock at the shop's whole rate). Nothing available gives 0 days; no sales in N days
+  gives infinite cover (None here).
 - **aging** approximates the age of stock by the age of its last receipt: every unit on hand of
   a (variant, warehouse) is as old as the latest "received" movement of that pair. The ledger
   keeps no lots, so older units received before a newer delivery look younger (FIFO is not
@@ -33,6 +34,7 @@ from sqlalchemy import select, text
 from commerce import db
 from commerce.catalog.models import Category, Product, Variant
 from commerce.inventory.models import Warehouse
+from commerce.reporting import rollups
 
 AGE_BUCKETS = ("0-30", "31-90", "91-180", "180+", "no receipt")
 COVER_BUCKETS = ("0-7", "8-30", "31-90", "90+", "no sales")
@@ -73,8 +75,8 @@ WITH stock AS (
     GROUP BY s.variant_id
 ), sold AS (
     SELECT variant_id, sum(units) AS units
-    FROM product_sales_daily
-    WHERE day > :today - CAST(:days AS integer) AND day <= :today AND variant_id IS NOT NULL
+    FROM {sales} AS sales
+    WHERE variant_id IS NOT NULL
     GROUP BY variant_id
 ), per_variant AS MATERIALIZED (
     SELECT st.variant_id, st.available, vi.low_stock_threshold AS threshold,
@@ -107,7 +109,7 @@ SELECT 'bucket:' || CASE WHEN cover IS NULL THEN 'no sales'
                          ELSE '90+' END,
        NULL, NULL, NULL, NULL, NULL, count(*)
 FROM per_variant GROUP BY 1
-"""
+""".replace("{sales}", rollups.PRODUCT_SALES_SQL)
 
 _AGING_SQL = """
 WITH received AS (
@@ -238,9 +240,10 @@ def availability(
     no sales); "counts" {"out", "low", "cover"}: how many there are in all; "buckets"
     {COVER_BUCKETS: variants}. Raises nothing of its own."""
     _settings()
+    sales = rollups.product_sales_between(today - dt.timedelta(days=days - 1), today)
     result = db.session.execute(
         text(_AVAILABILITY_SQL),
-        _params(warehouse_id, category_id, today=today, days=days, limit=limit),
+        _params(warehouse_id, category_id, today=today, days=days, limit=limit, **sales),
     ).all()
     names = _variants({row.variant_id for row in result if row.variant_id is not None})
     data: dict[str, Any] = {

@@ -76,6 +76,26 @@ class ProductSalesDay(Base):
     cost_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+class ProductSalesMonth(Base):
+    """The product_sales_daily rows of one closed UTC calendar month summed per currency, variant
+    and category: a long range reads its closed months here and its other days there
+    (commerce.reporting.rollups.product_sales_between). The month in progress has no rows; a
+    closed month is summed again whenever one of its days is refreshed."""
+
+    __tablename__ = "product_sales_monthly"
+    __table_args__ = (Index("ix_product_sales_monthly_month", "month"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    currency: Mapped[str] = mapped_column(CHAR(3), nullable=False)
+    variant_id: Mapped[int | None] = mapped_column(BigInteger)
+    category_id: Mapped[int | None] = mapped_column(BigInteger)
+    units: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    revenue_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    costed_revenue_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cost_amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class CustomerMonth(Base):
     """One customer's counted orders in one UTC month, currency, shipping country and channel,
     with the month of their first counted order anywhere (`first_month`) and the net value of

@@ -1,8 +1,9 @@
 """Read-side queries over the rollups for the sales and products dashboards.
 
-Every figure here reads `sales_daily`, `category_sales_daily` or `product_sales_daily` (see
-commerce.reporting.rollups for what gross, discounts, refunds and net mean), never the orders, so
-a year of a busy shop answers in milliseconds. Amounts are minor units of one currency.
+Every figure here reads `sales_daily`, `category_sales_daily` or `product_sales_daily` (with
+whole months from `product_sales_monthly`; see commerce.reporting.rollups for what gross,
+discounts, refunds and net mean), never the orders, so a year of a busy shop answers quickly.
+Amounts are minor units of one currency.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from commerce import db
 from commerce.catalog.models import Category, Product, Variant
 from commerce.errors import InvalidInput
 from commerce.inventory.models import StockLevel
+from commerce.reporting import rollups
 from commerce.reporting.models import CategorySalesDay, SalesDay
 
 GRAINS = ("day", "week", "month")
@@ -185,13 +187,13 @@ def currencies() -> list[str]:
 
 DELETED = "(deleted variants)"
 
-_PRODUCTS_OVERVIEW = """
+_PRODUCTS_OVERVIEW = f"""
 WITH agg AS MATERIALIZED (
     SELECT variant_id, max(category_id) AS category_id, sum(units) AS units,
            sum(revenue_amount) AS revenue, sum(costed_revenue_amount) AS costed,
            sum(cost_amount) AS cost
-    FROM product_sales_daily
-    WHERE day BETWEEN :start AND :end AND currency = :currency
+    FROM {rollups.PRODUCT_SALES_SQL} AS sales
+    WHERE currency = :currency
       AND (CAST(:category AS bigint) IS NULL OR category_id = :category)
     GROUP BY variant_id
 ), stock AS (
@@ -216,7 +218,7 @@ UNION ALL
 (SELECT 'slow', s.variant_id, NULL, coalesce(a.units, 0), s.on_hand, 0, 0
  FROM stock s LEFT JOIN agg a ON a.variant_id = s.variant_id
  ORDER BY coalesce(a.units, 0), s.on_hand DESC, s.variant_id LIMIT :limit)
-"""
+"""  # noqa: S608  (constants)
 
 
 def _names(variant_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -266,8 +268,7 @@ def products_overview(
     rows = db.session.execute(
         text(_PRODUCTS_OVERVIEW),
         {
-            "start": start,
-            "end": end,
+            **rollups.product_sales_between(start, end),
             "currency": currency,
             "category": category_id,
             "limit": limit,

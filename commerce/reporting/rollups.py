@@ -23,7 +23,9 @@ orders whose prices include tax, gross and net include that tax too):
   variant's cost now (orders do not snapshot cost); margin = revenue - cost over costed units.
 
 `refresh_days` rewrites a range of days in one transaction (DELETE then INSERT ... SELECT) under
-an advisory lock, so running it twice, or from two workers at once, gives the same rows.
+an advisory lock, so running it twice, or from two workers at once, gives the same rows. It also
+sums those days' product rows again into `product_sales_monthly` when their calendar month has
+ended, so a long range reads its closed months there (`product_sales_between`).
 """
 
 from __future__ import annotations
@@ -45,8 +47,6 @@ _DELETES = tuple(
     "DELETE FROM " + table + " WHERE day BETWEEN :first AND :last"  # noqa: S608  (constants)
     for table in ROLLUP_TABLES
 )
-# One rebuild transaction covers this many days.
-REBUILD_CHUNK_DAYS = 31
 
 # Counted orders: o.status NOT IN ('draft', 'pending_payment', 'cancelled'); days are UTC.
 
@@ -163,6 +163,105 @@ GROUP BY 1, 2, l.variant_id, l.sku
 """
 
 
+# --- product_sales_monthly: the product rows of closed months ----------------------------------
+# A month is summed once it has ended (its days still change when an old order does, and then it
+# is summed again); the month in progress is never summed, so the refresh an event of today's
+# orders makes stays one day's work. A closed month with rows is complete: `product_sales_between`
+# reads it whole from here, and any other day from product_sales_daily.
+
+_MONTHS_DELETE = "DELETE FROM product_sales_monthly WHERE month = ANY(CAST(:months AS date[]))"
+_MONTHS_SQL = """
+INSERT INTO product_sales_monthly (month, currency, variant_id, category_id, units,
+    revenue_amount, costed_revenue_amount, cost_amount)
+SELECT CAST(date_trunc('month', day) AS date), currency, variant_id, category_id, sum(units),
+       sum(revenue_amount), sum(costed_revenue_amount), sum(cost_amount)
+FROM product_sales_daily
+WHERE day >= :first AND day < :after
+GROUP BY 1, 2, 3, 4
+"""
+# A closed month that has product rows but was never summed (it ended since the last refresh).
+_UNSUMMED = """
+SELECT EXISTS (SELECT 1 FROM product_sales_daily WHERE day >= :first AND day < :after)
+   AND NOT EXISTS (SELECT 1 FROM product_sales_monthly WHERE month = :first)
+"""
+_SUMMED = """
+SELECT m FROM unnest(CAST(:months AS date[])) AS m
+WHERE EXISTS (SELECT 1 FROM product_sales_monthly p WHERE p.month = m)
+"""
+
+_PRODUCT_MEASURES = (
+    "currency, variant_id, category_id, units, revenue_amount, costed_revenue_amount, cost_amount"
+)
+PRODUCT_SALES_SQL = f"""(
+    SELECT {_PRODUCT_MEASURES} FROM product_sales_daily
+    WHERE day = ANY(CAST(:ps_days AS date[]))
+    UNION ALL
+    SELECT {_PRODUCT_MEASURES} FROM product_sales_monthly
+    WHERE month = ANY(CAST(:ps_months AS date[]))
+)"""  # noqa: S608  (constants)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _this_month() -> dt.date:
+    return dt.datetime.now(dt.UTC).date().replace(day=1)
+
+
+def product_sales_between(first: dt.date, last: dt.date) -> dict[str, list[dt.date]]:
+    """The bind parameters of PRODUCT_SALES_SQL for the days `first`..`last`: a subquery of the
+    product_sales_daily rows of those days (currency, variant_id, category_id and the measures),
+    closed calendar months inside the range summed from product_sales_monthly, every other day
+    from product_sales_daily, so sums over it equal sums over the daily rows. Raises InvalidInput
+    if `last` is before `first`."""
+    if last < first:
+        raise InvalidInput(f"last day {last} is before first day {first}")
+    one = dt.timedelta(days=1)
+    this_month = _this_month()
+    whole, month = [], first if first.day == 1 else _next_month(first)
+    while _next_month(month) - one <= last and month < this_month:
+        whole.append(month)
+        month = _next_month(month)
+    summed = set(db.session.scalars(text(_SUMMED), {"months": whole})) if whole else set()
+    days, day = [], first
+    while day <= last:
+        if day.replace(day=1) in summed:
+            day = _next_month(day)
+            continue
+        days.append(day)
+        day += one
+    return {"ps_days": days, "ps_months": sorted(summed)}
+
+
+def refresh_product_months(first: dt.date, last: dt.date, *, commit: bool = True) -> None:
+    """Sum again the product_sales_monthly rows of the closed calendar months holding the days
+    `first`..`last` from their product_sales_daily rows, and sum last month if it ended since
+    (refresh_days does this after rewriting days). Raises InvalidInput if `last` is before
+    `first`."""
+    if last < first:
+        raise InvalidInput(f"last day {last} is before first day {first}")
+    session = db.session
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    this_month = _this_month()  # after the lock: a refresh that waited sees the month it runs in
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = _next_month(month)
+    previous = (this_month - dt.timedelta(days=1)).replace(day=1)
+    if previous not in months:
+        bounds = {"first": previous, "after": this_month}
+        if session.execute(text(_UNSUMMED), bounds).scalar_one():
+            months.append(previous)
+    # Rows of a month in progress would look complete once it ends: there are none, ever.
+    session.execute(text(_MONTHS_DELETE), {"months": months})
+    for month in months:
+        if month < this_month:
+            session.execute(text(_MONTHS_SQL), {"first": month, "after": _next_month(month)})
+    if commit:
+        session.commit()
+
+
 def _bounds(first: dt.date, last: dt.date) -> dict[str, dt.datetime]:
     since = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
     until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
@@ -181,6 +280,7 @@ def refresh_days(first: dt.date, last: dt.date, *, commit: bool = True) -> None:
         session.execute(text(delete), params)
     for sql in (_SALES_SQL, _CATEGORY_SQL, _PRODUCTS_SQL):
         session.execute(text(sql), params)
+    refresh_product_months(first, last, commit=False)
     if commit:
         session.commit()
 
@@ -218,8 +318,8 @@ def rebuild(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dt.date, dt.date] | None:
     """Rebuild the rollups of `first`..`last` (default: from the first order or refund to today),
-    one transaction per REBUILD_CHUNK_DAYS days. Returns the range rebuilt, or None when there
-    are no orders. Raises InvalidInput if `last` is before `first`."""
+    one transaction per calendar month. Returns the range rebuilt, or None when there are no
+    orders. Raises InvalidInput if `last` is before `first`."""
     if first is None or last is None:
         span = db.session.execute(
             text(
@@ -236,7 +336,7 @@ def rebuild(
         raise InvalidInput(f"last day {last} is before first day {first}")
     start = first
     while start <= last:
-        end = min(start + dt.timedelta(days=REBUILD_CHUNK_DAYS - 1), last)
+        end = min(_next_month(start) - dt.timedelta(days=1), last)
         refresh_days(start, end)
         if progress:
             progress(f"{start} .. {end}")

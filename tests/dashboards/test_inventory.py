@@ -17,6 +17,7 @@ from commerce.catalog.models import Product, Variant
 from commerce.inventory import service as inventory
 from commerce.inventory.models import StockLevel, StockMovement, VariantInventory, Warehouse
 from commerce.money import format_money
+from commerce.reporting import rollups
 from commerce.reporting.models import ProductSalesDay
 from dashboards.filters import today
 from dashboards.inventory.callbacks import (
@@ -99,6 +100,8 @@ def stock(db_session):
     _sold(tee, day - dt.timedelta(days=30), 1000)  # one day too old
     _sold(polo, day - dt.timedelta(days=3), 6)
     _sold(sandal, day - dt.timedelta(days=1), 2)
+    # The daily rows were written directly: sum their months as the rollup refresh would.
+    rollups.refresh_product_months(day - dt.timedelta(days=30), day)
     return {"main": main, "spare": spare, "tee": tee, "polo": polo, "boot": boot, "sandal": sandal}
 
 
