@@ -516,7 +516,8 @@ def _allocate(hold: str, lines: list[tuple[int, int]], reference: str, actor: Ac
         return
     if held:
         inventory.release_reservation(hold, actor=actor, commit=False)
-    inventory.allocate_stock(lines, reference, actor=actor, commit=False)
+    # Any refusal rolls back the whole placement, so the allocation needs no savepoint of its own.
+    inventory.allocate_stock(lines, reference, actor=actor, commit=False, savepoint=False)
 
 
 def _adjustments(quote: Any, tax_exemption: int = 0) -> list[dict[str, Any]]:

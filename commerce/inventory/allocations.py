@@ -30,7 +30,7 @@ from commerce.inventory.ledger import (
     backorder_level,
     check_low_stock,
     lock_levels,
-    take,
+    take_many,
     unit_of_work,
 )
 from commerce.inventory.models import StockMovement, StockReservation
@@ -93,20 +93,20 @@ def _allocate_lines(
     s: Session, wanted: Sequence[Line], order_reference: str, actor: Actor
 ) -> dict[tuple[int, int], list[int]]:
     variants = variants_of(s, wanted)
-    lock_levels(s, [line.variant_id for line in wanted])
+    # One statement locks the lines' stock levels in lock order and takes what each line wants.
+    taken_by_variant = take_many(
+        s,
+        [(line.variant_id, line.quantity) for line in wanted],
+        bucket="allocated",
+        reason="allocated",
+        actor=actor,
+        reference=order_reference,
+    )
     result: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     short: list[dict[str, Any]] = []
     for line in wanted:
         sku, policy = variants[line.variant_id]
-        taken = take(
-            s,
-            line.variant_id,
-            line.quantity,
-            bucket="allocated",
-            reason="allocated",
-            actor=actor,
-            reference=order_reference,
-        )
+        taken = taken_by_variant[line.variant_id]
         for warehouse_id, units in taken.items():
             result[(line.variant_id, warehouse_id)][0] += units
         missing = line.quantity - sum(taken.values())
@@ -138,17 +138,20 @@ def allocate_stock(
     actor: Actor,
     session: Session | None = None,
     commit: bool = True,
+    savepoint: bool = True,
 ) -> list[Allocation]:
     """Allocate stock straight to an order (no reservation first): every line or none.
     Raises InvalidInput (naming the line), OutOfStock (naming each short line and what is
     available).
 
-    Same rule as reserve_stock: one conditional UPDATE per line, warehouses by priority, a line may
-    split, backorder-allowed variants backorder what is missing. With `commit=False` nothing is
-    committed: the caller commits it with the order (an error undoes only this call's changes)."""
+    Same rule as reserve_stock: one conditional UPDATE (for all the lines), warehouses by
+    priority, a line may split, backorder-allowed variants backorder what is missing. With
+    `commit=False` nothing is committed: the caller commits it with the order (an error undoes
+    only this call's changes; `savepoint=False` leaves that to a caller that rolls its whole
+    transaction back on any error, as order placement does)."""
     wanted = normalise_lines(lines)
     order_reference = required_text(order_reference, "order_reference", max_length=120)
-    with unit_of_work(session, commit=commit) as s:
+    with unit_of_work(session, commit=commit, savepoint=savepoint) as s:
         result = _allocate_lines(s, wanted, order_reference, actor)
         if actor.kind == "staff":
             audit.record(

@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Integer, Row, Select, bindparam, case, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session, scoped_session
 
 from commerce import db, events
@@ -161,6 +161,31 @@ def available_by_variant(s: Session, variant_ids: Iterable[int]) -> dict[int, in
 # --- writes ------------------------------------------------------------------------------------
 
 
+def _movement_values(
+    variant_id: int,
+    warehouse_id: int,
+    move: Move,
+    balance_after: int,
+    *,
+    reason: str,
+    actor: Actor,
+    note: str | None,
+) -> dict[str, Any]:
+    return {
+        "variant_id": variant_id,
+        "warehouse_id": warehouse_id,
+        "bucket": move.bucket,
+        "reason": reason,
+        "delta": move.delta,
+        "balance_after": balance_after,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_label": actor.label[:255],
+        "reference": move.reference,
+        "note": note[:500] if note else None,
+    }
+
+
 def _movement(
     variant_id: int,
     warehouse_id: int,
@@ -172,17 +197,9 @@ def _movement(
     note: str | None,
 ) -> StockMovement:
     return StockMovement(
-        variant_id=variant_id,
-        warehouse_id=warehouse_id,
-        bucket=move.bucket,
-        reason=reason,
-        delta=move.delta,
-        balance_after=balance_after,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_label=actor.label[:255],
-        reference=move.reference,
-        note=note[:500] if note else None,
+        **_movement_values(
+            variant_id, warehouse_id, move, balance_after, reason=reason, actor=actor, note=note
+        )
     )
 
 
@@ -237,27 +254,43 @@ def apply(
 
 
 def _take_statement(bucket: str) -> Any:
-    # Lock the variant's rows in lock order and read their latest values; plan the take warehouse
-    # by warehouse in priority order (a line may split); then one UPDATE whose WHERE re-checks
-    # every row, so even a planning mistake could not oversell.
+    # Lock every stock level of the wanted variants in lock order (variant id, then id: the rows
+    # lock_levels locks) and read their latest values; plan each variant's take warehouse by
+    # warehouse in priority order, from active warehouses only (a line may split); then one
+    # UPDATE whose WHERE re-checks every row, so even a planning mistake could not oversell.
+    wanted = (
+        func.unnest(
+            bindparam("take_variant_ids", type_=ARRAY(BigInteger)),
+            bindparam("take_quantities", type_=ARRAY(Integer)),
+        )
+        .table_valued("variant_id", "quantity")
+        .render_derived(name="wanted")
+    )
     locked = (
-        select(LEVELS.c.id, WAREHOUSES.c.priority, _FREE.label("free"))
+        select(
+            LEVELS.c.id,
+            LEVELS.c.variant_id,
+            WAREHOUSES.c.priority,
+            case((WAREHOUSES.c.is_active, _FREE), else_=0).label("free"),
+            wanted.c.quantity,
+        )
         .join(WAREHOUSES, WAREHOUSES.c.id == LEVELS.c.warehouse_id)
-        .where(LEVELS.c.variant_id == bindparam("take_variant_id"), WAREHOUSES.c.is_active)
-        .order_by(LEVELS.c.id)
+        .join(wanted, wanted.c.variant_id == LEVELS.c.variant_id)
+        .order_by(LEVELS.c.variant_id, LEVELS.c.id)
         .with_for_update(of=LEVELS)
         .cte("locked")
         .prefix_with("MATERIALIZED")
     )
     taken_before = func.coalesce(
-        func.sum(locked.c.free).over(order_by=(locked.c.priority, locked.c.id), rows=(None, -1)),
+        func.sum(locked.c.free).over(
+            partition_by=locked.c.variant_id,
+            order_by=(locked.c.priority, locked.c.id),
+            rows=(None, -1),
+        ),
         0,
     )
     plan = select(
-        locked.c.id,
-        func.least(locked.c.free, bindparam("take_quantity", type_=Integer) - taken_before).label(
-            "take"
-        ),
+        locked.c.id, func.least(locked.c.free, locked.c.quantity - taken_before).label("take")
     ).cte("plan")
     column = LEVELS.c[bucket]
     return (
@@ -269,11 +302,46 @@ def _take_statement(bucket: str) -> Any:
             LEVELS.c.on_hand - LEVELS.c.allocated - LEVELS.c.reserved - LEVELS.c.safety_stock
             >= plan.c.take,
         )
-        .returning(LEVELS.c.warehouse_id, plan.c.take, column)
+        .returning(LEVELS.c.variant_id, LEVELS.c.warehouse_id, plan.c.take, column)
     )
 
 
 _TAKE = {bucket: _take_statement(bucket) for bucket in ("reserved", "allocated")}
+MOVEMENTS = StockMovement.__table__
+
+
+def take_many(
+    s: Session,
+    lines: Sequence[tuple[int, int]],
+    *,
+    bucket: str,
+    reason: str,
+    actor: Actor,
+    reference: str,
+) -> dict[int, dict[int, int]]:
+    """Move up to each line's quantity of available units of its variant into `bucket`
+    ("reserved" or "allocated"), from active warehouses in priority order, with one conditional
+    UPDATE for all the lines (it locks every stock level of their variants, in lock order); write
+    the ledger in one INSERT. `lines` are (variant_id, quantity) pairs of distinct variants.
+    Returns {variant_id: {warehouse_id: units taken}} for every line, summing to less than its
+    quantity when stock is short (the caller decides whether that is an error)."""
+    params = {
+        "take_variant_ids": [variant_id for variant_id, _ in lines],
+        "take_quantities": [quantity for _, quantity in lines],
+    }
+    taken: dict[int, dict[int, int]] = {variant_id: {} for variant_id, _ in lines}
+    movements = []
+    for variant_id, warehouse_id, units, balance in sorted(s.execute(_TAKE[bucket], params)):
+        taken[variant_id][warehouse_id] = units
+        move = Move(bucket, units, reference)
+        movements.append(
+            _movement_values(
+                variant_id, warehouse_id, move, balance, reason=reason, actor=actor, note=None
+            )
+        )
+    if movements:
+        s.execute(MOVEMENTS.insert(), movements)
+    return taken
 
 
 def take(
@@ -287,22 +355,12 @@ def take(
     reference: str,
 ) -> dict[int, int]:
     """Move up to `quantity` available units of a variant into `bucket` ("reserved" or
-    "allocated"), from active warehouses in priority order, with one conditional UPDATE; write
-    the ledger. Returns {warehouse_id: units taken}, which sum to less than `quantity` when
-    stock is short (the caller decides whether that is an error)."""
-    rows = s.execute(
-        _TAKE[bucket], {"take_variant_id": variant_id, "take_quantity": quantity}
-    ).all()
-    taken: dict[int, int] = {}
-    for warehouse_id, units, balance in sorted(rows):
-        taken[warehouse_id] = units
-        move = Move(bucket, units, reference)
-        s.add(
-            _movement(
-                variant_id, warehouse_id, move, balance, reason=reason, actor=actor, note=None
-            )
-        )
-    return taken
+    "allocated") and write the ledger, as take_many does for one line. Returns {warehouse_id:
+    units taken}, which sum to less than `quantity` when stock is short."""
+    taken = take_many(
+        s, [(variant_id, quantity)], bucket=bucket, reason=reason, actor=actor, reference=reference
+    )
+    return taken[variant_id]
 
 
 def backorder_level(s: Session, variant_id: int) -> Row[Any] | None:

@@ -340,6 +340,44 @@ def test_allocating_without_commit_goes_with_the_callers_transaction(db_session,
     assert inventory.allocations("order:200") == []
 
 
+def test_allocating_several_lines_splits_each_by_priority_over_active_warehouses(db_session, shelf):
+    closed = make_warehouse(code="CLOSED", priority=0)  # would ship first, but is inactive
+    mug, lamp = make_variant(sku="MUG-1"), make_variant(sku="LAMP-2")
+    for variant_id, warehouse_id, units in (
+        (mug.id, closed.id, 9),
+        (mug.id, shelf.spare.id, 2),
+        (mug.id, shelf.main.id, 1),
+        (lamp.id, shelf.spare.id, 5),
+    ):
+        inventory.receive_stock(variant_id, warehouse_id, units, actor=CLERK)
+    inventory.update_warehouse(closed.id, {"is_active": False}, actor=CLERK)
+    movements = count(db_session, StockMovement)
+
+    with pytest.raises(OutOfStock) as caught:  # every line or none
+        inventory.allocate_stock([(lamp.id, 2), (mug.id, 4), (shelf.v, 7)], "o:1", actor=BUYER)
+    assert [(line["sku"], line["available"]) for line in caught.value.lines] == [("MUG-1", 3)]
+    assert count(db_session, StockMovement) == movements
+    assert level(db_session, lamp.id, shelf.spare.id) == (5, 0, 0, 0, 5)
+
+    allocated = inventory.allocate_stock(
+        [(lamp.id, 2), (mug.id, 3), (shelf.v, 7)], "o:2", actor=BUYER
+    )
+
+    assert set(allocated) == {
+        inventory.Allocation(lamp.id, shelf.spare.id, 2),
+        inventory.Allocation(mug.id, shelf.main.id, 1),
+        inventory.Allocation(mug.id, shelf.spare.id, 2),
+        inventory.Allocation(shelf.v, shelf.main.id, 6),
+        inventory.Allocation(shelf.v, shelf.spare.id, 1),
+    }
+    assert level(db_session, mug.id, closed.id) == (9, 0, 0, 0, 9)
+    assert ledger(db_session, mug.id)[-2:] == [
+        (shelf.main.id, "allocated", "allocated", 1, 1),
+        (shelf.spare.id, "allocated", "allocated", 2, 2),
+    ]
+    assert ledger_mismatches(db_session) == []
+
+
 def test_shipping_takes_units_off_the_shelf_and_returns_put_them_back(db_session, shelf):
     inventory.allocate_stock([(shelf.v, 3)], "order:300", actor=BUYER)
     assert level(db_session, shelf.v, shelf.main.id) == (6, 3, 0, 0, 3)
