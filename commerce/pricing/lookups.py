@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, column, func, or_, select, table
+from sqlalchemy import DateTime, Select, Table, bindparam, column, func, or_, select, table
 from sqlalchemy.orm import aliased
 
 from commerce import db
@@ -126,23 +126,30 @@ def load_items(lines: Sequence[PricingLine | Item]) -> list[Item]:
     return items
 
 
-def category_ancestors(category_ids: Iterable[int]) -> dict[int, set[int]]:
-    """{category_id: the ids of it and every category above it}, one recursive query."""
-    ids = sorted({cid for cid in category_ids if cid is not None})
-    if not ids:
-        return {}
+def _ancestors_statement() -> Select[Any]:
     parent = aliased(Category)
     up = (
         select(Category.id.label("start"), Category.id, Category.parent_id)
-        .where(Category.id.in_(ids))
+        .where(Category.id.in_(bindparam("category_ids", expanding=True)))
         .cte("up", recursive=True)
     )
     # UNION (not UNION ALL) ends the walk even if a bad edit ever made the tree a cycle.
     up = up.union(
         select(up.c.start, parent.id, parent.parent_id).join(parent, parent.id == up.c.parent_id)
     )
+    return select(up.c.start, up.c.id)
+
+
+_ANCESTORS = _ancestors_statement()
+
+
+def category_ancestors(category_ids: Iterable[int]) -> dict[int, set[int]]:
+    """{category_id: the ids of it and every category above it}, one recursive query."""
+    ids = sorted({cid for cid in category_ids if cid is not None})
+    if not ids:
+        return {}
     found: dict[int, set[int]] = defaultdict(set)
-    for start, category_id in db.session.execute(select(up.c.start, up.c.id)):
+    for start, category_id in db.session.execute(_ANCESTORS, {"category_ids": ids}):
         found[start].add(category_id)
     return dict(found)
 
@@ -173,19 +180,22 @@ def price_list_prices(
     return {variant_id: price for variant_id, price in rows}
 
 
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+_RUNNING_PROMOTIONS = (
+    select(Promotion)
+    .where(
+        Promotion.is_active,
+        or_(Promotion.starts_at.is_(None), Promotion.starts_at <= _NOW),
+        or_(Promotion.ends_at.is_(None), Promotion.ends_at > _NOW),
+        or_(Promotion.currency.is_(None), Promotion.currency == bindparam("currency")),
+    )
+    .order_by(Promotion.id)
+)
+
+
 def running_promotions(currency: str, now: dt.datetime) -> list[Promotion]:
     """Active promotions running at `now` that can apply in `currency`, by id."""
-    stmt = (
-        select(Promotion)
-        .where(
-            Promotion.is_active,
-            or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
-            or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
-            or_(Promotion.currency.is_(None), Promotion.currency == currency),
-        )
-        .order_by(Promotion.id)
-    )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(_RUNNING_PROMOTIONS, {"now": now, "currency": currency}))
 
 
 def covers(

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import any_, literal, or_, select
+from sqlalchemy import String, any_, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from commerce import db
@@ -233,20 +233,26 @@ def pick_zone(zones: Iterable[Z], destination: Destination) -> Z | None:
     return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
-def resolve_zone(address: Destination | Mapping[str, Any] | Any) -> ShippingZone | None:
-    """The most specific shipping zone containing `address`, with its methods and rates loaded;
+# The zones that may contain an address in the country: those listing it, and the rest of the
+# world (pick_zone then checks regions and postcodes).
+_ZONES_FOR_COUNTRY = select(ShippingZone).where(
+    or_(
+        ShippingZone.rest_of_world.is_(True),
+        bindparam("country", type_=String) == any_(ShippingZone.countries),
+    )
+)
+_WITH_METHODS = selectinload(ShippingZone.methods).selectinload(ShippingMethod.rates)
+
+
+def resolve_zone(
+    address: Destination | Mapping[str, Any] | Any, *, with_methods: bool = True
+) -> ShippingZone | None:
+    """The most specific shipping zone containing `address`, with its methods and rates loaded
+    (unless `with_methods` is False: a caller that needs one method of its own loads none);
     None when none does. Raises InvalidInput naming `country`."""
     destination = Destination.of(address)
-    zones = db.session.scalars(
-        select(ShippingZone)
-        .where(
-            or_(
-                ShippingZone.rest_of_world.is_(True),
-                literal(destination.country) == any_(ShippingZone.countries),
-            )
-        )
-        .options(selectinload(ShippingZone.methods).selectinload(ShippingMethod.rates))
-    )
+    stmt = _ZONES_FOR_COUNTRY.options(_WITH_METHODS) if with_methods else _ZONES_FOR_COUNTRY
+    zones = db.session.scalars(stmt, {"country": destination.country})
     return pick_zone(zones, destination)
 
 
@@ -358,7 +364,7 @@ def get_quote(
     )
     if method is None:
         raise _invalid(SHIPPING_METHOD, "no such shipping method")
-    zone = resolve_zone(destination)
+    zone = resolve_zone(destination, with_methods=False)  # the method's rates load on demand
     if zone is None or method.zone_id != zone.id:
         raise _invalid(SHIPPING_METHOD, f"{method.name} does not deliver to this address")
     problem = why_not_served(method, parcel)

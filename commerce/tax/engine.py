@@ -34,12 +34,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, Protocol, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
 
 from commerce import db
 from commerce.errors import InvalidInput
-from commerce.tax.models import DEFAULT_TAX_CLASS, TaxZone
+from commerce.tax.models import DEFAULT_TAX_CLASS, TaxRate, TaxZone
 
 NO_TAX_ZONE = "no_tax_zone"
 EXEMPT = "exempt"
@@ -191,17 +190,42 @@ class ZoneRates:
         )
 
 
+# The country's zones with their rates, one row per rate (a zone without rates: one row of NULLs),
+# as plain columns: no entities to load for a lookup every priced cart makes.
+_COUNTRY_RATES = (
+    select(
+        TaxZone.id,
+        TaxZone.code,
+        TaxZone.country,
+        TaxZone.region,
+        TaxZone.postcode_prefix,
+        TaxZone.priority,
+        TaxRate.tax_class,
+        TaxRate.rate,
+        TaxRate.name,
+    )
+    .outerjoin(TaxRate, TaxRate.zone_id == TaxZone.id)
+    .where(TaxZone.country == bindparam("country"))
+    .order_by(TaxZone.id, TaxRate.id)
+)
+
+
 def rates_for(address: TaxAddress | Mapping[str, Any]) -> ZoneRates | None:
     """The rates of the most specific tax zone containing `address`, None when none does.
     Raises InvalidInput (bad country)."""
     address = TaxAddress.of(address)
-    zones = db.session.scalars(
-        select(TaxZone)
-        .where(TaxZone.country == address.country)
-        .options(selectinload(TaxZone.rates))
-    )
-    zone = pick_zone(zones, address)
-    return ZoneRates.of_zone(zone) if zone is not None else None
+    zones: dict[str, ZoneSpec] = {}  # by code, which is unique
+    rates: dict[str, dict[str, ZoneRate]] = {}
+    for row in db.session.execute(_COUNTRY_RATES, {"country": address.country}):
+        if row.code not in zones:
+            zones[row.code] = ZoneSpec(
+                row.code, row.country, row.region, row.postcode_prefix, row.priority
+            )
+            rates[row.code] = {}
+        if row.tax_class is not None:
+            rates[row.code][row.tax_class] = ZoneRate(row.tax_class, row.rate, row.name)
+    zone = pick_zone(zones.values(), address)
+    return ZoneRates(zone.code, rates[zone.code]) if zone is not None else None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
