@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 
 from commerce import audit, db, events
@@ -118,24 +118,52 @@ class _OpenCart:
     lines: tuple[_Line, ...]
 
 
+# Placement's own statements are built once (not per request) and take their values as
+# parameters.
+_LOCK_CART = (
+    select(
+        Cart.id,
+        Cart.status,
+        Cart.customer_id,
+        Cart.currency,
+        Cart.email,
+        Cart.shipping_address,
+        Cart.billing_address,
+        Cart.shipping_method_id,
+        Cart.voucher_id,
+    )
+    .where(Cart.id == bindparam("cart_id"))
+    .with_for_update()
+)
+_CART_LINES = (
+    select(
+        CartLine.id.label("line_id"),
+        CartLine.quantity,
+        CartLine.unit_price_amount,
+        *ITEM_COLUMNS,
+        Variant.weight_grams,
+        Variant.shipping_class,
+        carts.visible_product().label("on_sale"),
+        select(func.array_agg(aggregate_order_by(CartGiftCard.gift_card_id, CartGiftCard.added_at)))
+        .where(CartGiftCard.cart_id == bindparam("cart_id"))
+        .scalar_subquery()
+        .label("gift_card_ids"),
+        select(Voucher.code)
+        .where(Voucher.id == bindparam("voucher_id"))
+        .scalar_subquery()
+        .label("voucher_code"),
+    )
+    .join(Variant, Variant.id == CartLine.variant_id)
+    .join(Product, Product.id == Variant.product_id)
+    .where(CartLine.cart_id == bindparam("cart_id"))
+    .order_by(CartLine.id)
+)
+
+
 def _open_cart(cart_id: int) -> _OpenCart:
     """Lock the open cart and read it with its lines, variants, voucher code and gift cards, in
     two statements. Raises NotFound (no such open cart), Conflict (the cart was ordered)."""
-    cart = db.session.execute(
-        select(
-            Cart.id,
-            Cart.status,
-            Cart.customer_id,
-            Cart.currency,
-            Cart.email,
-            Cart.shipping_address,
-            Cart.billing_address,
-            Cart.shipping_method_id,
-            Cart.voucher_id,
-        )
-        .where(Cart.id == cart_id)
-        .with_for_update()
-    ).first()
+    cart = db.session.execute(_LOCK_CART, {"cart_id": cart_id}).first()
     if cart is None:
         raise NotFound("No such cart.")
     if cart.status == "converted":
@@ -150,28 +178,8 @@ def _open_cart(cart_id: int) -> _OpenCart:
         raise NotFound("No such cart.")
     # Read after the lock is held (a statement of its own, so it sees every change committed
     # before): whatever changes a cart's lines, voucher or gift cards locks the cart first.
-    gift_cards = (
-        select(func.array_agg(aggregate_order_by(CartGiftCard.gift_card_id, CartGiftCard.added_at)))
-        .where(CartGiftCard.cart_id == cart.id)
-        .scalar_subquery()
-    )
-    voucher = select(Voucher.code).where(Voucher.id == cart.voucher_id).scalar_subquery()
     rows = db.session.execute(
-        select(
-            CartLine.id.label("line_id"),
-            CartLine.quantity,
-            CartLine.unit_price_amount,
-            *ITEM_COLUMNS,
-            Variant.weight_grams,
-            Variant.shipping_class,
-            carts.visible_product().label("on_sale"),
-            gift_cards.label("gift_card_ids"),
-            voucher.label("voucher_code"),
-        )
-        .join(Variant, Variant.id == CartLine.variant_id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(CartLine.cart_id == cart.id)
-        .order_by(CartLine.id)
+        _CART_LINES, {"cart_id": cart.id, "voucher_id": cart.voucher_id}
     ).all()
     lines = tuple(
         _Line(
@@ -239,15 +247,24 @@ def _check_request(idempotency_key: str, payment_method: str) -> str:
     return key
 
 
+_CLAIM = (
+    insert(CheckoutRequest)
+    .values(scope=bindparam("scope"), key=bindparam("key"), fingerprint=bindparam("fingerprint"))
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(CheckoutRequest.id)
+)
+_SET_ORDER = (
+    update(CheckoutRequest)
+    .where(CheckoutRequest.id == bindparam("request_id"))
+    .values(order_id=bindparam("order_id"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def _claim(scope: str, key: str, fingerprint: str) -> int | CheckoutRequest:
     """Insert the key's row and return its id, or (after any transaction holding it has
     finished) return the row that was there."""
-    claimed = db.session.scalar(
-        insert(CheckoutRequest)
-        .values(scope=scope, key=key, fingerprint=fingerprint)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(CheckoutRequest.id)
-    )
+    claimed = db.session.scalar(_CLAIM, {"scope": scope, "key": key, "fingerprint": fingerprint})
     if claimed is not None:
         return claimed
     existing = db.session.scalar(
@@ -442,10 +459,7 @@ def _place(cart_id: int, request_id: int, payment_method: str, actor: Actor, cha
     )
     db.session.add(order)
     db.session.flush()
-    db.session.execute(
-        update(CheckoutRequest).where(CheckoutRequest.id == request_id).values(order_id=order.id),
-        execution_options={"synchronize_session": False},
-    )
+    db.session.execute(_SET_ORDER, {"request_id": request_id, "order_id": order.id})
     reference = f"order:{order.number}"
     if quote.voucher is not None:
         record_voucher_redemption(
@@ -494,19 +508,20 @@ def _place(cart_id: int, request_id: int, payment_method: str, actor: Actor, cha
     return order
 
 
+_HELD = select(StockReservation.variant_id, StockReservation.quantity).where(
+    StockReservation.reference == bindparam("hold"),
+    StockReservation.status == "active",
+    StockReservation.expires_at > bindparam("now"),
+)
+
+
 def _allocate(hold: str, lines: list[tuple[int, int]], reference: str, actor: Actor) -> None:
     """Allocate the cart's units to the order: its checkout hold when it holds exactly these
     lines, else straight from the shelf (a stale hold is given back first). Raises OutOfStock."""
     if not lines:
         return
     held: dict[int, int] = {}
-    for variant_id, quantity in db.session.execute(
-        select(StockReservation.variant_id, StockReservation.quantity).where(
-            StockReservation.reference == hold,
-            StockReservation.status == "active",
-            StockReservation.expires_at > utcnow(),
-        )
-    ):
+    for variant_id, quantity in db.session.execute(_HELD, {"hold": hold, "now": utcnow()}):
         held[variant_id] = held.get(variant_id, 0) + quantity
     wanted: dict[int, int] = {}
     for variant_id, quantity in lines:
