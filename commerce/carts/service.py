@@ -18,9 +18,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, null, or_, select, update
+from sqlalchemy import DateTime, bindparam, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from commerce import audit, db, events
 from commerce.audit import Actor
@@ -591,6 +593,15 @@ def merge_guest_cart(guest_token: str, customer_id: int, *, actor: Actor) -> Mer
     return MergeResult(target, tuple(capped), tuple(dropped))
 
 
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+_CONVERT = (
+    Cart.__table__.update()
+    .where(Cart.__table__.c.id == bindparam("cart_id"), Cart.__table__.c.status == "open")
+    .values(status="converted", closed_at=_NOW, updated_at=_NOW)
+    .returning(Cart.__table__.c.id)
+)
+
+
 def mark_cart_converted(
     cart_id: int,
     *,
@@ -605,12 +616,11 @@ def mark_cart_converted(
     now = utcnow()
     with unit_of_work(session, commit=commit, savepoint=False) as s:
         # One conditional UPDATE locks the row and checks that the cart is still open at once.
-        closed = s.scalar(
-            update(Cart)
-            .where(Cart.id == cart_id, Cart.status == "open")
-            .values(status="converted", closed_at=now, updated_at=now)
-            .returning(Cart.id)
-        )
+        closed = s.scalar(_CONVERT, {"cart_id": cart_id, "now": now})
         if closed is None:
             raise _not_found()
+        loaded = s.identity_map.get(identity_key(Cart, closed))
+        if loaded is not None:  # a Cart this session holds says what the row now says
+            for name, value in (("status", "converted"), ("closed_at", now), ("updated_at", now)):
+                set_committed_value(loaded, name, value)
         events.record("cart.converted", cart_id=closed, order_id=order_id, actor_kind=actor.kind)

@@ -333,7 +333,9 @@ def test_addresses_and_email_are_validated_field_by_field(db_session):
 
 def test_a_converted_cart_is_closed(db_session):
     cart_id, token = guest_cart()
+    held = db_session.get(Cart, cart_id)
     carts.mark_cart_converted(cart_id, order_id=None, actor=SHOPPER)
+    assert (held.status, held.closed_at is not None) == ("converted", True)  # the session agrees
     with pytest.raises(NotFound):
         carts.get_cart_for_token(token)
     with pytest.raises(NotFound):
