@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, Row, Select, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from commerce import db, events
 from commerce.audit import Actor
@@ -375,6 +378,30 @@ def backorder_level(s: Session, variant_id: int) -> Row[Any] | None:
     return None if first is None else lock_level(s, variant_id, first, create=True)
 
 
+SETTINGS = VariantInventory.__table__
+_LOW_STOCK_SETTINGS = (
+    select(SETTINGS.c.variant_id, SETTINGS.c.low_stock_threshold, SETTINGS.c.low_stock_alerted_at)
+    .where(
+        SETTINGS.c.variant_id.in_(bindparam("variant_ids", expanding=True)),
+        SETTINGS.c.low_stock_threshold.is_not(None),
+    )
+    .order_by(SETTINGS.c.variant_id)
+    .with_for_update()
+)
+_SET_ALERTED = (
+    SETTINGS.update()
+    .where(SETTINGS.c.variant_id == bindparam("settings_variant_id"))
+    .values(low_stock_alerted_at=bindparam("alerted_at"))
+)
+
+
+def _set_alerted(s: Session, variant_id: int, alerted_at: dt.datetime | None) -> None:
+    s.execute(_SET_ALERTED, {"settings_variant_id": variant_id, "alerted_at": alerted_at})
+    loaded = s.identity_map.get(identity_key(VariantInventory, variant_id))
+    if loaded is not None:  # a VariantInventory the session holds says what the row now says
+        set_committed_value(loaded, "low_stock_alerted_at", alerted_at)
+
+
 def check_low_stock(s: Session, variant_ids: Iterable[int]) -> None:
     """Record `stock.low` for each variant whose availability is now at or below its threshold
     and was not already flagged; clear the flag of those back above it (once per crossing)."""
@@ -383,27 +410,15 @@ def check_low_stock(s: Session, variant_ids: Iterable[int]) -> None:
         return
     # The settings row is locked before availability is read, so of two concurrent changes the
     # later one sees the earlier one's result: the flag ends up matching the final stock.
-    settings = list(
-        s.scalars(
-            select(VariantInventory)
-            .where(
-                VariantInventory.variant_id.in_(ids),
-                VariantInventory.low_stock_threshold.is_not(None),
-            )
-            .order_by(VariantInventory.variant_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    settings = s.execute(_LOW_STOCK_SETTINGS, {"variant_ids": ids}).all()
     if not settings:
         return
     available = available_by_variant(s, [item.variant_id for item in settings])
     for item in settings:
         threshold = item.low_stock_threshold
-        assert threshold is not None
         now_low = available[item.variant_id] <= threshold
         if now_low and item.low_stock_alerted_at is None:
-            item.low_stock_alerted_at = utcnow()
+            _set_alerted(s, item.variant_id, utcnow())
             events.record(
                 "stock.low",
                 variant_id=item.variant_id,
@@ -411,4 +426,4 @@ def check_low_stock(s: Session, variant_ids: Iterable[int]) -> None:
                 threshold=threshold,
             )
         elif not now_low and item.low_stock_alerted_at is not None:
-            item.low_stock_alerted_at = None
+            _set_alerted(s, item.variant_id, None)

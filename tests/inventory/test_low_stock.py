@@ -45,10 +45,16 @@ def test_a_threshold_set_above_current_stock_alerts_at_once(db_session):
     variant = make_variant()
     inventory.receive_stock(variant.id, warehouse.id, 2, actor=CLERK)
 
-    inventory.set_inventory_policy(variant.id, "deny", 5, actor=CLERK)
+    settings = inventory.set_inventory_policy(variant.id, "deny", 5, actor=CLERK)
+    assert settings.low_stock_alerted_at is not None  # the returned settings carry the flag
     inventory.set_inventory_policy(variant.id, "allow", 4, actor=CLERK)
 
     assert low_events(db_session) == [{"variant_id": variant.id, "available": 2, "threshold": 5}]
+    # Back above the threshold: the flag is cleared, so the next crossing alerts again.
+    assert (
+        inventory.set_inventory_policy(variant.id, "allow", 1, actor=CLERK).low_stock_alerted_at
+        is None
+    )
 
 
 def test_collecting_a_variant_twice_lists_it_once(db_session):
