@@ -86,12 +86,15 @@ def _not_found() -> NotFound:
     return NotFound("No such cart.")
 
 
+_CART_ID_FOR_TOKEN = select(Cart.id).where(Cart.token_hash == bindparam("token_hash"))
+
+
 def cart_id_for_token(token: str) -> int:
     """The id of the guest cart of `token` whatever its state (open, merged or ordered), for a
     retried order request that must find what its key placed. Raises NotFound."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         raise _not_found()
-    cart_id = db.session.scalar(select(Cart.id).where(Cart.token_hash == hash_token(token)))
+    cart_id = db.session.scalar(_CART_ID_FOR_TOKEN, {"token_hash": hash_token(token)})
     if cart_id is None:
         raise _not_found()
     return cart_id

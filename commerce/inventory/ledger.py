@@ -146,18 +146,23 @@ def fresh_level(s: Session, level_id: int) -> StockLevel:
     return level
 
 
+_AVAILABLE = (
+    select(LEVELS.c.variant_id, func.sum(_FREE))
+    .join(WAREHOUSES, WAREHOUSES.c.id == LEVELS.c.warehouse_id)
+    .where(
+        LEVELS.c.variant_id.in_(bindparam("variant_ids", expanding=True)), WAREHOUSES.c.is_active
+    )
+    .group_by(LEVELS.c.variant_id)
+)
+
+
 def available_by_variant(s: Session, variant_ids: Iterable[int]) -> dict[int, int]:
     """{variant_id: units available over all active warehouses}; a warehouse below its safety
     stock counts as 0, not as a debt against the others."""
     ids = sorted(set(variant_ids))
-    stmt = (
-        select(LEVELS.c.variant_id, func.sum(_FREE))
-        .join(WAREHOUSES, WAREHOUSES.c.id == LEVELS.c.warehouse_id)
-        .where(LEVELS.c.variant_id.in_(ids), WAREHOUSES.c.is_active)
-        .group_by(LEVELS.c.variant_id)
-    )
     totals = dict.fromkeys(ids, 0)
-    totals.update({variant_id: int(total) for variant_id, total in s.execute(stmt)})
+    rows = s.execute(_AVAILABLE, {"variant_ids": ids})
+    totals.update({variant_id: int(total) for variant_id, total in rows})
     return totals
 
 

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Variant
@@ -96,16 +96,18 @@ def normalise_lines(lines: Sequence[tuple[int, int]]) -> list[Line]:
     return [merged[variant_id] for variant_id in sorted(merged)]
 
 
+_VARIANTS_OF = (
+    select(Variant.id, Variant.sku, func.coalesce(VariantInventory.backorder_policy, "deny"))
+    .outerjoin(VariantInventory, VariantInventory.variant_id == Variant.id)
+    .where(Variant.id.in_(bindparam("variant_ids", expanding=True)))
+)
+
+
 def variants_of(s: Session, lines: Sequence[Line]) -> dict[int, tuple[str, str]]:
     """{variant_id: (sku, backorder_policy)} for the lines. Raises InvalidInput naming a line
     whose variant does not exist."""
     ids = [line.variant_id for line in lines]
-    stmt = (
-        select(Variant.id, Variant.sku, func.coalesce(VariantInventory.backorder_policy, "deny"))
-        .outerjoin(VariantInventory, VariantInventory.variant_id == Variant.id)
-        .where(Variant.id.in_(ids))
-    )
-    found = {row[0]: (row[1], row[2]) for row in s.execute(stmt)}
+    found = {row[0]: (row[1], row[2]) for row in s.execute(_VARIANTS_OF, {"variant_ids": ids})}
     for line in lines:
         if line.variant_id not in found:
             field = f"lines[{line.index}].variant_id"
