@@ -279,3 +279,19 @@ def test_with_cart_cache_seconds_zero_every_read_is_priced_afresh(app, client, s
         get_redis().flushdb()
     read(client, shop)
     assert cached_entry(app, shop["cart_id"]) is None
+
+
+def test_every_shop_wide_pricing_table_bumps_its_generation(db_session):
+    from sqlalchemy import text
+
+    from commerce.pricing.models import GENERATION_TABLES
+
+    triggered = set(
+        db.session.scalars(
+            text(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE t.tgname = c.relname || '_bump_pricing_generation'"
+            )
+        )
+    )
+    assert triggered == set(GENERATION_TABLES)
